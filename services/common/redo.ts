@@ -1,0 +1,103 @@
+import { assert } from "./assert.js";
+import { getU64, setU64, view } from "./bytes.js";
+import { XidStatus, clogSetStatus } from "./clog-page.js";
+import { controlWriteBody } from "./control-page.js";
+import { heapAppendTuple, heapSetXmax } from "./heap-page.js";
+import type { Xid } from "./ids.js";
+import { formatLsn } from "./lsn.js";
+import {
+  PAGE_KIND_MAX,
+  PAGE_SIZE_BYTES,
+  PageKind,
+  initPageHeader,
+  newZeroPage,
+  pageKind,
+  pageLsn,
+  setPageLsn,
+} from "./page.js";
+import { type LogRecord, RecordKind } from "./record.js";
+
+/**
+ * The pure redo function (design invariant 1): reads only `page` and `record`
+ * and is deterministic, so compute's buffer and storage's materialized page
+ * are byte-identical at every LSN. `null` stands for a page with no record yet.
+ * Returns a new page; the input is not modified.
+ */
+export function redo(page: Uint8Array | null, record: LogRecord): Uint8Array {
+  const out = page === null ? newZeroPage() : page.slice();
+  redoInPlace(out, record);
+  return out;
+}
+
+/** Applies `record` to `page` in place (compute's buffers, storage's materializer). */
+export function redoInPlace(page: Uint8Array, record: LogRecord): void {
+  assert(page.length === PAGE_SIZE_BYTES, "page has the wrong size");
+  const current = pageLsn(page);
+  assert(
+    current === record.prevLsnOfPage,
+    () =>
+      `record ${formatLsn(record.lsn)} expects page LSN ${formatLsn(record.prevLsnOfPage)}, page is at ${formatLsn(current)}`,
+  );
+  const p = record.payload;
+  const dv = view(p);
+  switch (record.kind) {
+    case RecordKind.PageInit: {
+      assert(p.length === 1 && p[0]! > 0 && p[0]! <= PAGE_KIND_MAX, "bad PageInit payload");
+      page.fill(0);
+      initPageHeader(page, p[0] as PageKind);
+      break;
+    }
+    case RecordKind.HeapInsert:
+      assert(p.length >= 2, "bad HeapInsert payload");
+      heapAppendTuple(page, dv.getUint16(0, true), p.subarray(2));
+      break;
+    case RecordKind.HeapSetXmax:
+      assert(p.length === 12, "bad HeapSetXmax payload");
+      heapSetXmax(page, dv.getUint16(0, true), getU64(dv, 2) as Xid, dv.getUint16(10, true));
+      break;
+    case RecordKind.ClogSetStatus: {
+      assert(p.length === 3, "bad ClogSetStatus payload");
+      const status = p[2]!;
+      assert(status <= XidStatus.SubCommitted, "bad CLOG status");
+      clogSetStatus(page, dv.getUint16(0, true), status as XidStatus);
+      break;
+    }
+    case RecordKind.ControlSet:
+      controlWriteBody(page, p);
+      break;
+    default:
+      assert(false, () => `unknown record kind ${record.kind}`);
+  }
+  assert(record.kind === RecordKind.PageInit || pageKind(page) !== PageKind.Uninitialized, "page not formatted");
+  setPageLsn(page, record.lsn);
+}
+
+// Payload builders: the only way the writer side should make payloads.
+
+export function pageInitPayload(kind: PageKind): Uint8Array {
+  return Uint8Array.of(kind);
+}
+
+export function heapInsertPayload(slot: number, tuple: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + tuple.length);
+  view(out).setUint16(0, slot, true);
+  out.set(tuple, 2);
+  return out;
+}
+
+export function heapSetXmaxPayload(slot: number, xmax: Xid, infomask: number): Uint8Array {
+  const out = new Uint8Array(12);
+  const dv = view(out);
+  dv.setUint16(0, slot, true);
+  setU64(dv, 2, xmax);
+  dv.setUint16(10, infomask, true);
+  return out;
+}
+
+/** `index` is the xid's position inside its CLOG page (clogLocation). */
+export function clogSetStatusPayload(index: number, status: XidStatus): Uint8Array {
+  const out = new Uint8Array(3);
+  view(out).setUint16(0, index, true);
+  out[2] = status;
+  return out;
+}
