@@ -8,6 +8,12 @@ function int(value: string): number {
   return n;
 }
 
+function tcpPort(value: string): number {
+  const n = int(value);
+  if (n > 65_535) throw new InvalidArgumentError(`not a TCP port: ${value}`);
+  return n;
+}
+
 const program = new Command("sediment").description("Sediment: a PostgreSQL-compatible database on a replicated log");
 
 program
@@ -21,6 +27,25 @@ program
   .action(async (opts: { nodeId: number; dataDir: string; port: number; host: string; metricsPort: number }) => {
     const { runStorageNode } = await import("./storage/main.js");
     await runStorageNode(opts);
+  });
+
+program
+  .command("local")
+  .description("run a local cluster: 3 storage nodes (+ compute once built) as supervised child processes")
+  .option("--data-dir <dir>", "where the cluster keeps its data, logs and pid files", "./.sediment")
+  .option("--port <port>", "compute's PostgreSQL port (0: any free port)", tcpPort, 55432)
+  .action(async (opts: { dataDir: string; port: number }) => {
+    const { runLocal } = await import("./local/main.js");
+    await runLocal(opts);
+  });
+
+program
+  .command("status")
+  .description("show the storage nodes of a local cluster (GetStatus on each)")
+  .option("--data-dir <dir>", "the local cluster's data directory", "./.sediment")
+  .action(async (opts: { dataDir: string }) => {
+    const { runStatus } = await import("./local/status.js");
+    process.exitCode = await runStatus(opts);
   });
 
 await program.parseAsync(process.argv);

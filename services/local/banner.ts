@@ -1,0 +1,28 @@
+import { join } from "node:path";
+import type { LocalCluster } from "./supervisor.js";
+
+/** The few lines printed when the local cluster starts. */
+export function banner(cluster: LocalCluster): string {
+  const lines = [
+    "Sediment local cluster",
+    `  data dir    ${cluster.dataDir}  (logs in ${join(cluster.dataDir, "logs")})`,
+  ];
+  for (const role of cluster.roles) {
+    const address = `${role.host}:${role.port}`;
+    if (role.kind === "storage") {
+      lines.push(
+        `  ${role.name.padEnd(10)}  gRPC ${address.padEnd(21)} metrics http://${role.host}:${role.metricsPort}/metrics  pid ${cluster.pid(role.name) ?? "-"}`,
+      );
+    } else if (role.unavailable !== undefined) {
+      lines.push(`  ${role.name.padEnd(10)}  ${role.unavailable}; it will listen on ${address}`);
+    } else {
+      lines.push(
+        `  ${role.name.padEnd(10)}  postgresql://${address}  metrics http://${role.host}:${role.metricsPort}/metrics  pid ${cluster.pid(role.name) ?? "-"}`,
+      );
+    }
+  }
+  lines.push(
+    `  stop with Ctrl-C or \`kill ${process.pid}\`; \`sediment status --data-dir ${cluster.dataDir}\` for health`,
+  );
+  return lines.join("\n");
+}
