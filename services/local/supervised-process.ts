@@ -63,7 +63,7 @@ export class SupervisedProcess {
     });
     if (child.pid !== undefined) {
       writePidFile(options.pidFile, child.pid);
-      options.log.info({ role: role.name, pid: child.pid, restarts: this.restarts }, "child started");
+      options.log.info({ role: role.name, childPid: child.pid, restarts: this.restarts }, "child started");
     }
     let done = false;
     const onGone = (code: number | null, signal: NodeJS.Signals | null, error?: Error): void => {
@@ -78,7 +78,7 @@ export class SupervisedProcess {
     child.on("error", (err) => {
       // Spawn failures have no pid and no "exit"; other errors (a failed kill) leave the child running.
       if (child.pid === undefined) onGone(null, null, err);
-      else options.log.error({ role: role.name, pid: child.pid, err: err.message }, "child process error");
+      else options.log.error({ role: role.name, childPid: child.pid, err: err.message }, "child process error");
     });
   }
 
@@ -86,7 +86,7 @@ export class SupervisedProcess {
     const { role, options } = this;
     const uptimeMs = Date.now() - this.startedAt;
     if (this.stopping) {
-      options.log.info({ role: role.name, pid, code, signal, uptimeMs }, "child stopped");
+      options.log.info({ role: role.name, childPid: pid, code, signal, uptimeMs }, "child stopped");
       return;
     }
     const delayMs = this.backoff.nextDelayMs(uptimeMs);
@@ -98,7 +98,7 @@ export class SupervisedProcess {
           ? `killed by ${signal}`
           : `exited with code ${code}`;
     options.log.warn(
-      { role: role.name, pid, code, signal, err: error?.message, uptimeMs, delayMs, restarts: this.restarts },
+      { role: role.name, childPid: pid, code, signal, err: error?.message, uptimeMs, delayMs, restarts: this.restarts },
       "child exited; restarting",
     );
     options.say(
@@ -124,7 +124,7 @@ export class SupervisedProcess {
     });
     const exited = this.exited.then(() => false);
     if (await Promise.race([exited, timedOut])) {
-      this.options.log.warn({ role: this.role.name, pid: this.pid, graceMs }, "child ignored SIGTERM; killing it");
+      this.options.log.warn({ role: this.role.name, childPid: this.pid, graceMs }, "child ignored SIGTERM; killing it");
       this.signal("SIGKILL");
       await exited;
     }

@@ -179,7 +179,7 @@ async function stopLeftovers(
       const pidFile = pidFilePath(dataDir, role.name);
       const pid = readPidFile(pidFile);
       if (pid !== undefined && isProcessRunning(pid, role.args)) {
-        log.warn({ role: role.name, pid }, "stopping a child left by a previous supervisor");
+        log.warn({ role: role.name, childPid: pid }, "stopping a child left by a previous supervisor");
         say(`${role.name}: stopping pid ${pid} left running by a previous supervisor`);
         await terminate(pid, graceMs);
       }
