@@ -81,7 +81,7 @@ class Harness {
       const [from, to] = d.from <= d.to ? [d.from, d.to] : [d.to, d.from];
       const g = GROUPS[d.group]!;
       // A repair asks from the current SCL; only a request from SCL may claim a cover.
-      const after = d.cover ? this.segment.scl(g) : from;
+      const after = (d.cover ? this.segment.scl(g) : from) as Lsn;
       for (const r of this.log) if (r.group === g && r.lsn > after && r.lsn <= to) this.hold(r);
       if (d.cover) this.segment.cover(g, after, to as Lsn);
       this.segment.advance(g);

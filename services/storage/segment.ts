@@ -1,6 +1,6 @@
 import { assert } from "../common/assert.js";
 import type { GroupId } from "../common/ids.js";
-import { INVALID_LSN, type Lsn, formatLsn, lsnMin } from "../common/lsn.js";
+import { INVALID_LSN, type Lsn, formatLsn, lsnMax, lsnMin } from "../common/lsn.js";
 
 /**
  * Per-node bookkeeping of the log (docs/log-protocol.md §3), pure: no I/O.
@@ -86,7 +86,7 @@ class GroupSegment {
       else if (next.to < iv.from) {
         merged.push(next);
         next = iv;
-      } else next = { from: iv.from < next.from ? iv.from : next.from, to: iv.to > next.to ? iv.to : next.to };
+      } else next = { from: lsnMin(iv.from, next.from), to: lsnMax(iv.to, next.to) };
     }
     merged.push(next);
     this.covered = merged.length > INTERVALS_PER_GROUP_MAX ? merged.slice(-INTERVALS_PER_GROUP_MAX) : merged;

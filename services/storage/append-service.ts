@@ -1,0 +1,141 @@
+import * as grpc from "@grpc/grpc-js";
+import type { Epoch } from "../common/ids.js";
+import type { Lsn } from "../common/lsn.js";
+import type { Logger } from "../common/observe/log.js";
+import { validateBatch, validateHello } from "./append-batch.js";
+import { type CallStatus, failedPrecondition, invalidArgument, statusOf } from "./errors.js";
+import { decoded } from "./grpc-guard.js";
+import { Topology } from "./membership.js";
+import type { AckData, StorageNode, StreamSession } from "./node.js";
+import type { AppendRequest__Output, AppendResponse } from "./wire.js";
+
+type AppendCall = grpc.ServerDuplexStream<AppendRequest__Output, AppendResponse>;
+
+/** Batches queued per stream before the stream stops reading (HTTP/2 flow control pushes back on the writer). */
+const PENDING_PAUSE = 16;
+const PENDING_RESUME = 4;
+
+/**
+ * One AppendLog stream (docs/log-protocol.md §1–2): a Hello, then batches.
+ * Validation is synchronous, in arrival order; the durable write and the
+ * epoch checks happen in the node's write queue, whose completions arrive in
+ * queue order, so acks go out in batch order. The first error ends the
+ * stream with its status; acks already due are sent before it.
+ */
+class AppendStream {
+  readonly session: StreamSession = { epoch: 0 as Epoch, generation: -1, failed: false };
+  private topology: Topology | null = null;
+  private lastTo: Lsn | undefined;
+  private pending = 0;
+  private ended = false;
+  private halfClosed = false;
+
+  constructor(
+    private readonly node: StorageNode,
+    private readonly call: AppendCall,
+    private readonly log: Logger,
+    private readonly onClose: () => void,
+  ) {
+    call.on("data", (message: AppendRequest__Output) => this.receive(message));
+    call.on("end", () => {
+      this.halfClosed = true;
+      this.maybeFinish();
+    });
+    call.on("cancelled", () => this.close());
+    call.on("error", () => this.close());
+  }
+
+  /** Ends the stream if its writer is older than `epoch`. */
+  fence(epoch: Epoch): void {
+    if (this.topology !== null && this.session.epoch < epoch) {
+      this.fail({ code: grpc.status.FAILED_PRECONDITION, details: `fenced: the node moved to epoch ${epoch}` });
+    }
+  }
+
+  private receive(message: AppendRequest__Output): void {
+    if (this.ended) return;
+    try {
+      const m = decoded(message);
+      if (m.msg === "hello" && m.hello) this.hello(m.hello);
+      else if (m.msg === "batch" && m.batch) this.batch(m.batch);
+      else throw invalidArgument("AppendRequest carries neither a Hello nor a Batch");
+    } catch (err) {
+      this.fail(statusOf(this.log, err));
+    }
+  }
+
+  private hello(hello: NonNullable<AppendRequest__Output["hello"]>): void {
+    if (this.topology !== null) throw invalidArgument("a second Hello on one stream");
+    const h = validateHello(hello, this.node.self);
+    this.topology = new Topology(h.membership, this.node.self);
+    this.track(this.node.hello(this.session, h.epoch, h.truncateLsn, h.membership));
+  }
+
+  private batch(batch: NonNullable<AppendRequest__Output["batch"]>): void {
+    if (this.topology === null) throw failedPrecondition("a Batch before the Hello");
+    const b = validateBatch(batch, this.topology, this.lastTo);
+    this.lastTo = b.to;
+    this.track(this.node.append(this.session, b));
+  }
+
+  private track(result: Promise<AckData>): void {
+    this.pending++;
+    if (this.pending >= PENDING_PAUSE) this.call.pause();
+    result.then(
+      (ack) => {
+        this.settled();
+        if (!this.ended) this.call.write({ ack: { ...ack, groups: [...ack.groups], scls: [...ack.scls] } });
+        this.maybeFinish();
+      },
+      (err: unknown) => {
+        this.settled();
+        this.fail(statusOf(this.log, err));
+      },
+    );
+  }
+
+  private settled(): void {
+    this.pending--;
+    if (this.pending === PENDING_RESUME && !this.ended) this.call.resume();
+  }
+
+  private maybeFinish(): void {
+    if (this.halfClosed && this.pending === 0 && !this.ended) {
+      this.close();
+      this.call.end();
+    }
+  }
+
+  private fail(status: CallStatus): void {
+    if (this.ended) return;
+    this.close();
+    this.log.warn({ node: this.node.self, code: status.code, details: status.details }, "AppendLog stream ended");
+    this.call.emit("error", { code: status.code, details: status.details });
+  }
+
+  private close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.session.failed = true;
+    this.onClose();
+  }
+}
+
+/** The AppendLog handler, and a way to end the streams of fenced writers. */
+export class AppendService {
+  private readonly streams = new Set<AppendStream>();
+
+  constructor(
+    private readonly node: StorageNode,
+    private readonly log: Logger,
+  ) {}
+
+  readonly handler = (call: AppendCall): void => {
+    const stream: AppendStream = new AppendStream(this.node, call, this.log, () => this.streams.delete(stream));
+    this.streams.add(stream);
+  };
+
+  fence(epoch: Epoch): void {
+    for (const s of [...this.streams]) s.fence(epoch);
+  }
+}

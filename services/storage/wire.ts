@@ -1,0 +1,21 @@
+/** The generated protobuf message types the storage node speaks (proto/storage.proto). */
+export type { Ack } from "../../proto/gen/sediment/storage/Ack.js";
+export type { AppendRequest__Output } from "../../proto/gen/sediment/storage/AppendRequest.js";
+export type { AppendResponse } from "../../proto/gen/sediment/storage/AppendResponse.js";
+export type { Batch__Output } from "../../proto/gen/sediment/storage/Batch.js";
+export type { GetPageRequest__Output } from "../../proto/gen/sediment/storage/GetPageRequest.js";
+export type { GetPageResponse } from "../../proto/gen/sediment/storage/GetPageResponse.js";
+export type { GetStateRequest__Output } from "../../proto/gen/sediment/storage/GetStateRequest.js";
+export type { GetStateResponse } from "../../proto/gen/sediment/storage/GetStateResponse.js";
+export type { GetStatusRequest__Output } from "../../proto/gen/sediment/storage/GetStatusRequest.js";
+export type { GetStatusResponse } from "../../proto/gen/sediment/storage/GetStatusResponse.js";
+export type { GroupState } from "../../proto/gen/sediment/storage/GroupState.js";
+export type { Hello__Output } from "../../proto/gen/sediment/storage/Hello.js";
+export type { Membership__Output } from "../../proto/gen/sediment/storage/Membership.js";
+export type { ReadLogRequest__Output } from "../../proto/gen/sediment/storage/ReadLogRequest.js";
+export type { ReadLogResponse, ReadLogResponse__Output } from "../../proto/gen/sediment/storage/ReadLogResponse.js";
+export type { SetEpochRequest__Output } from "../../proto/gen/sediment/storage/SetEpochRequest.js";
+export type { SetEpochResponse } from "../../proto/gen/sediment/storage/SetEpochResponse.js";
+export type { StorageClient, StorageHandlers } from "../../proto/gen/sediment/storage/Storage.js";
+export type { TruncateRequest__Output } from "../../proto/gen/sediment/storage/TruncateRequest.js";
+export type { TruncateResponse } from "../../proto/gen/sediment/storage/TruncateResponse.js";
