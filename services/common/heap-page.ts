@@ -1,14 +1,7 @@
 import { assert } from "./assert.js";
 import { getU64, setU64, view } from "./bytes.js";
 import type { Xid } from "./ids.js";
-import {
-  PAGE_HEADER_BYTES,
-  PageKind,
-  pageKind,
-  pageLower,
-  pageUpper,
-  setPageLowerUpper,
-} from "./page.js";
+import { PAGE_HEADER_BYTES, PageKind, pageKind, pageLower, pageUpper, setPageLowerUpper } from "./page.js";
 
 /**
  * Slotted heap page, PostgreSQL style: line pointers grow up from the header,

@@ -13,7 +13,11 @@ export type Xid = number & { readonly __brand: "Xid" };
 /** A storage node's ordinal (storage-0, storage-1, ...). */
 export type NodeId = number & { readonly __brand: "NodeId" };
 
-export const RELFILE_MAX = 0xff_ffff; // 24 bits: keeps PageKey a safe integer
+/**
+ * 21 bits, so PageKey = relfile × 2^32 + block stays a safe integer (< 2^53).
+ * (It was 24 bits, which let PageKeys of relfiles ≥ 2^21 round and collide.)
+ */
+export const RELFILE_MAX = 0x1f_ffff;
 export const BLOCK_MAX = 0xffff_ffff;
 
 export function relFile(value: number): RelFile {

@@ -1,7 +1,7 @@
 import { assert } from "./assert.js";
 import { getU64, setU64, view } from "./bytes.js";
 import { crc32c } from "./crc32c.js";
-import { type BlockNumber, type PageId, type RelFile, pageId } from "./ids.js";
+import { type BlockNumber, type PageId, RELFILE_MAX, type RelFile, pageId } from "./ids.js";
 import type { Lsn } from "./lsn.js";
 import { PAGE_SIZE_BYTES } from "./page.js";
 
@@ -118,8 +118,10 @@ export function decodeRecordAt(bytes: Uint8Array, offset: number): LogRecord {
   if (kind < 1 || kind > RECORD_KIND_MAX) throw new RecordFormatError(`unknown record kind ${kind}`);
   const flags = dv.getUint8(41);
   if ((flags & ~FLAG_ENDS_MTR) !== 0) throw new RecordFormatError(`unknown record flags ${flags}`);
+  // A record of a newer format must not be misread as this one.
+  if (dv.getUint16(42, true) !== 0) throw new RecordFormatError("reserved record bits set");
   const relfile = dv.getUint32(32, true);
-  if (relfile > 0xff_ffff) throw new RecordFormatError(`relfile ${relfile} out of range`);
+  if (relfile > RELFILE_MAX) throw new RecordFormatError(`relfile ${relfile} out of range`);
   if (lsnValue === 0 || prevPage >= lsnValue || prevGroup >= lsnValue) {
     throw new RecordFormatError(`bad LSN links at ${lsnValue}`);
   }

@@ -1,5 +1,5 @@
-import { createServer, type Server } from "node:http";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { type Server, createServer } from "node:http";
+import { Registry, collectDefaultMetrics } from "prom-client";
 
 /** One prom-client registry per process, served at GET /metrics. */
 export const registry = new Registry();
