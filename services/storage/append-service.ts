@@ -45,9 +45,9 @@ class AppendStream {
     call.on("error", () => this.close());
   }
 
-  /** Ends the stream if its writer is older than `epoch`. */
+  /** Ends the stream if its Hello was accepted at an epoch older than `epoch`. */
   fence(epoch: Epoch): void {
-    if (this.topology !== null && this.session.epoch < epoch) {
+    if (this.session.generation >= 0 && this.session.epoch < epoch) {
       this.fail({ code: grpc.status.FAILED_PRECONDITION, details: `fenced: the node moved to epoch ${epoch}` });
     }
   }

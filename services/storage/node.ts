@@ -215,9 +215,9 @@ export class StorageNode {
         this.generation++;
       }
       if (meta !== before) await this.commitMeta(meta, ops);
-      if (epoch > before.epoch) this.hooks.fenced(epoch);
       session.epoch = epoch;
       session.generation = this.generation;
+      if (epoch > before.epoch) this.hooks.fenced(epoch);
       return this.ack(INVALID_LSN);
     });
   }
