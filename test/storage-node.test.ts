@@ -205,7 +205,9 @@ function getPages(
     stream.on("data", (r: GetPageResponse__Output) => out.push(r));
     stream.on("error", reject);
     stream.on("end", () => resolve(out.sort((a, b) => a.id - b.id)));
-    requests.forEach((r, id) => stream.write({ id, relfile: r.page.relfile, block: r.page.block, lsn: r.lsn }));
+    requests.forEach((r, id) => {
+      stream.write({ id, relfile: r.page.relfile, block: r.page.block, lsn: r.lsn });
+    });
     stream.end();
   });
 }
