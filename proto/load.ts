@@ -41,6 +41,11 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_time_ms": 10_000,
   "grpc.keepalive_timeout_ms": 5_000,
   "grpc-node.flow_control_window": 4 * 1024 * 1024,
+  // grpc-js waits 1 s, then up to 120 s, before reconnecting a channel; a
+  // restarted storage node must be back in the write quorum within a second.
+  "grpc.initial_reconnect_backoff_ms": 50,
+  "grpc.min_reconnect_backoff_ms": 50,
+  "grpc.max_reconnect_backoff_ms": 500,
 };
 
 export type * from "./gen/storage.js";

@@ -15,7 +15,7 @@ export interface AppendStreamEvents {
 }
 
 const BACKOFF_MS_MIN = 20;
-const BACKOFF_MS_MAX = 1000;
+const BACKOFF_MS_MAX = 250;
 
 /**
  * One node's AppendLog stream: Hello on open, batches after, acks back;

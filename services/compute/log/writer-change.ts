@@ -4,7 +4,7 @@ import type { Lsn } from "../../common/lsn.js";
 import type { Logger } from "../../common/observe/log.js";
 import { groupOf } from "../../common/placement.js";
 import { decodeRecords, type LogRecord } from "../../common/record.js";
-import { chooseRecovery, type RecoveryPlan, type ReplicaState } from "../../common/recovery.js";
+import { chooseRecovery, type RecoveryPlan, type ReplicaGroupState, type ReplicaState } from "../../common/recovery.js";
 import type { GetStateResponse__Output } from "../../../proto/gen/sediment/storage/GetStateResponse.js";
 import type { GetStatusResponse__Output } from "../../../proto/gen/sediment/storage/GetStatusResponse.js";
 import type { ReadLogResponse__Output } from "../../../proto/gen/sediment/storage/ReadLogResponse.js";
@@ -45,7 +45,10 @@ export async function changeWriter(
   const epoch = await fence(cluster);
   const fencedNodes = [...epoch.accepted];
   const states = await readStates(cluster, fencedNodes, epoch.epoch);
-  const plan = chooseRecovery(cluster.placement, [...states.values()].map(toReplicaState));
+  const plan = chooseRecovery(
+    cluster.placement,
+    [...states.values()].map((state) => toReplicaState(cluster, state)),
+  );
   const carried = await fetchCarried(cluster, states, plan, epoch.epoch);
   await truncate(cluster, fencedNodes, epoch.epoch, plan.truncateLsn);
   const writer = new LogWriter(
@@ -123,8 +126,18 @@ async function readStates(
   return states;
 }
 
-function toReplicaState(state: GetStateResponse__Output): ReplicaState {
-  const groups = new Map(
+/**
+ * A replica that reports no state for a group it should host (a new node, or
+ * one whose volume was lost) holds nothing of it: SCL 0, no records.
+ */
+function toReplicaState(cluster: StorageCluster, state: GetStateResponse__Output): ReplicaState {
+  const groups = new Map<GroupId, ReplicaGroupState>(
+    (cluster.placement.groupsOfNode.get(state.nodeId as NodeId) ?? []).map((g) => [
+      g,
+      { scl: 0 as Lsn, lastLsnAtOrBelowHint: 0 as Lsn, above: [] },
+    ]),
+  );
+  for (const [g, v] of new Map(
     state.groups.map((g) => [
       g.group as GroupId,
       {
@@ -133,7 +146,9 @@ function toReplicaState(state: GetStateResponse__Output): ReplicaState {
         above: g.above.map((h) => ({ lsn: h.lsn as Lsn, prevLsnOfGroup: h.prevLsnOfGroup as Lsn, endsMtr: h.endsMtr })),
       },
     ]),
-  );
+  )) {
+    groups.set(g, v);
+  }
   return { node: state.nodeId as NodeId, vdlHint: state.vdlHint as Lsn, maxLsnSeen: state.maxLsnSeen as Lsn, groups };
 }
 
