@@ -17,9 +17,10 @@ export interface SupervisedProcessOptions {
 
 /**
  * One role's process, kept running like a kubelet keeps a container: spawned
- * as `node cli.js <args>` (so the child pid is the server itself) in its own
- * process group, stdout and stderr appended to its log file, restarted with
- * backoff whenever it exits, until `stop`.
+ * as `node cli.js <args>` (so the child pid is the server itself), stdout and
+ * stderr appended to its log file, restarted with backoff whenever it exits,
+ * until `stop`. Children stay in the supervisor's process group, so a signal
+ * to the whole job (Ctrl-C, `kill %1`, `kill -- -pgid`) reaches them too.
  */
 export class SupervisedProcess {
   private child: ChildProcess | undefined;
@@ -49,7 +50,6 @@ export class SupervisedProcess {
     try {
       child = spawn(process.execPath, [options.cliPath, ...role.args], {
         stdio: ["ignore", fd, fd],
-        detached: true, // own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in order
         env: process.env,
       });
     } finally {
@@ -131,14 +131,7 @@ export class SupervisedProcess {
     clearTimeout(timer);
   }
 
-  /** Signals the child's whole process group (it leads one), falling back to the child alone. */
   signal(signal: NodeJS.Signals): void {
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      this.child?.kill(signal);
-    }
+    this.child?.kill(signal);
   }
 }

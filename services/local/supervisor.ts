@@ -191,13 +191,9 @@ async function stopLeftovers(
 async function terminate(pid: number, graceMs: number): Promise<void> {
   const kill = (signal: NodeJS.Signals): void => {
     try {
-      process.kill(-pid, signal);
+      process.kill(pid, signal);
     } catch {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // already gone
-      }
+      // already gone
     }
   };
   kill("SIGTERM");
