@@ -163,7 +163,7 @@ describe("sediment local", () => {
     // kill -9: restarted at once, under a new pid, serving on the same port.
     const killedAt = Date.now();
     process.kill(pids[1]!, "SIGKILL");
-    const restarted = await waitFor("storage-1 restart", 2_000, () => livePid(dataDir, "storage-1", pids[1]));
+    const restarted = await waitFor("storage-1 restart", 2_500, () => livePid(dataDir, "storage-1", pids[1]));
     expect(restarted).not.toBe(pids[1]);
     await waitFor("storage-1 port again", 5_000, () => canConnect(cluster.storage[1]!.port));
     expect(Date.now() - killedAt).toBeLessThan(7_000);
