@@ -580,6 +580,18 @@ describe("gap repair between storage nodes", () => {
     }
     sa2.close();
     sb.close();
+    // B was away during a writer change: the new writer's Hello brings the epoch and T, applied first.
+    const sb2 = new AppendStream(cb).hello(2, t1, membership);
+    expect((await sb2.next()).scls).toEqual([t1, t1, t1, t1]);
+    expect(await getState(cb, 2)).toMatchObject({ epoch: 2, truncateEpoch: 2, truncateLsn: t1 });
+    for (let g = 0; g < GROUPS; g++) {
+      const r = await readLog(cb, 2, g, 0, t3);
+      expect(Buffer.from(r.records).equals(Buffer.from(log.encoded(0, t1, g)))).toBe(true);
+      const older = await readLog(cb, 1, g, 0, t3); // an older caller learns the epoch and T with the answer
+      expect(older).toMatchObject({ epoch: 2, truncateEpoch: 2, truncateLsn: t1 });
+    }
+    await expectCode(readLog(ca, 2, 0, 0, t3), grpc.status.FAILED_PRECONDITION); // A is still at epoch 1
+    sb2.close();
     ca.close();
     cb.close();
   });
