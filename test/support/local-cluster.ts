@@ -69,7 +69,7 @@ export async function startLocalCluster(options: { dataDir?: string; keep?: bool
         await Promise.race([exited, sleep(10_000)]);
         if (supervisor.exitCode === null) supervisor.kill("SIGKILL");
       }
-      if (options.keep !== true && options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      if (options.keep !== true && process.env.SEDIMENT_TEST_KEEP === undefined && options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

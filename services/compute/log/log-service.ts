@@ -50,6 +50,7 @@ export class LogService {
   private appendWaiters: (() => void)[] = [];
   private flushQueued = false;
   private fencedError: FencedError | undefined;
+  private readonly down = new Set<NodeId>();
 
   constructor(
     readonly writer: LogWriter,
@@ -122,6 +123,7 @@ export class LogService {
   }
 
   private onAck(node: NodeId, throughLsn: Lsn, scls: Map<GroupId, Lsn>): void {
+    if (this.down.delete(node)) this.log.info({ node }, "append stream back");
     this.writer.step({ type: "ack", node, throughLsn, scls });
     this.wake();
     this.queueFlush();
@@ -133,8 +135,9 @@ export class LogService {
       this.fence(new FencedError(`storage node ${node} refused epoch ${this.writer.epoch}: ${error.details}`));
       return;
     }
-    if (error !== undefined && error.code !== 1 /* CANCELLED */) {
-      this.log.warn({ node, code: error.code, err: error.details }, "append stream failed");
+    if (error !== undefined && error.code !== 1 /* CANCELLED */ && !this.down.has(node)) {
+      this.down.add(node); // one line per outage, not one per reconnect attempt
+      this.log.warn({ node, code: error.code, err: error.details }, "append stream failed; reconnecting");
     }
   }
 

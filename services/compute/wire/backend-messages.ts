@@ -75,6 +75,11 @@ export class BackendWriter {
     return out;
   }
 
+  /** The one-byte answer to SSLRequest and GSSENCRequest: 'N', not supported; the client goes on in plain text. */
+  encryptionRefused(): void {
+    this.byte(0x4e);
+  }
+
   // ---- authentication ('R') ----
 
   authenticationOk(): void {

@@ -254,5 +254,7 @@ export class FrontendFramer {
 }
 
 function fail(code: string, message: string, detail?: string): never {
-  throw new FramingError(new SqlError(code, message, detail === undefined ? { severity: "FATAL" } : { severity: "FATAL", detail }));
+  throw new FramingError(
+    new SqlError(code, message, detail === undefined ? { severity: "FATAL" } : { severity: "FATAL", detail }),
+  );
 }

@@ -146,7 +146,9 @@ function decodeBind(r: BodyReader): Bind {
   const paramFormats = formatCodes(r);
   const params = values(r);
   if (paramFormats.length > 1 && paramFormats.length !== params.length) {
-    throw protocolViolation(`bind message has ${paramFormats.length} parameter formats but ${params.length} parameters`);
+    throw protocolViolation(
+      `bind message has ${paramFormats.length} parameter formats but ${params.length} parameters`,
+    );
   }
   const resultFormats = formatCodes(r);
   return { kind: "Bind", portal, statement, paramFormats, params, resultFormats };

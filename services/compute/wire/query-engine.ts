@@ -51,7 +51,11 @@ export interface PreparedStatement {
    * Bind parameters. The wire layer has checked the counts and expanded the
    * format codes: exactly one per parameter and one per result column.
    */
-  bind(params: readonly (Uint8Array | null)[], paramFormats: readonly FormatCode[], resultFormats: readonly FormatCode[]): Promise<Portal>;
+  bind(
+    params: readonly (Uint8Array | null)[],
+    paramFormats: readonly FormatCode[],
+    resultFormats: readonly FormatCode[],
+  ): Promise<Portal>;
   /** The statement was closed or replaced. */
   close?(): void;
 }

@@ -70,7 +70,9 @@ export function mockScramCredentials(user: string, serverSecret: Uint8Array): Sc
   };
 }
 
-export type ScramStep = { readonly ok: true; readonly message: string } | { readonly ok: false; readonly error: SqlError };
+export type ScramStep =
+  | { readonly ok: true; readonly message: string }
+  | { readonly ok: false; readonly error: SqlError };
 
 function malformed(detail: string): ScramStep {
   return { ok: false, error: new SqlError(SqlState.protocolViolation, "malformed SCRAM message", { detail }) };
@@ -145,7 +147,10 @@ export class ScramExchange {
     if (message[2] === "a") {
       return {
         ok: false,
-        error: new SqlError(SqlState.featureNotSupported, "client uses authorization identity, but it is not supported"),
+        error: new SqlError(
+          SqlState.featureNotSupported,
+          "client uses authorization identity, but it is not supported",
+        ),
       };
     }
     if (message[2] !== ",") return malformed("Unexpected attribute in client-first-message.");
@@ -189,7 +194,8 @@ export class ScramExchange {
       withoutProof = attrs.position;
     }
     const proofText = attrs.read("p");
-    if (proofText === undefined || !attrs.done) return malformed('Expected attribute "p" at the end of client-final-message.');
+    if (proofText === undefined || !attrs.done)
+      return malformed('Expected attribute "p" at the end of client-final-message.');
     if (!BASE64.test(proofText)) return malformed("Malformed proof in client-final-message.");
     const proof = Buffer.from(proofText, "base64");
     if (proof.length !== KEY_BYTES) return malformed("Malformed proof in client-final-message.");
