@@ -3,7 +3,7 @@ import type { Lsn } from "../common/lsn.js";
 import { RECORD_HEADER_BYTES, decodeRecordAt } from "../common/record.js";
 import { invalidArgument, wireInt } from "./errors.js";
 import { type MembershipConfig, type Topology, membershipFromWire } from "./membership.js";
-import type { StoredRecord, ValidatedBatch } from "./node.js";
+import type { StoredRecord, ValidatedBatch } from "./node-types.js";
 import type { Batch__Output, Hello__Output } from "./wire.js";
 
 /** Validation of AppendLog messages (docs/log-protocol.md): pure, throws StatusError / RecordFormatError. */

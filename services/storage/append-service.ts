@@ -6,7 +6,8 @@ import { validateBatch, validateHello } from "./append-batch.js";
 import { type CallStatus, failedPrecondition, invalidArgument, statusOf } from "./errors.js";
 import { decoded } from "./grpc-guard.js";
 import { Topology } from "./membership.js";
-import type { AckData, StorageNode, StreamSession } from "./node.js";
+import type { StorageNode } from "./node.js";
+import type { AckData, StreamSession } from "./node-types.js";
 import type { AppendRequest__Output, AppendResponse } from "./wire.js";
 
 type AppendCall = grpc.ServerDuplexStream<AppendRequest__Output, AppendResponse>;

@@ -7,6 +7,7 @@ import { failedPrecondition } from "./errors.js";
 import type { Progress } from "./keys.js";
 import { type MembershipConfig, Topology, sameMembership } from "./membership.js";
 import type { StorageMetrics } from "./metrics.js";
+import type { AckData, NodeHooks, RepairWrite, StreamSession, ValidatedBatch } from "./node-types.js";
 import { type HeldHeader, Segment } from "./segment.js";
 import {
   type NodeMeta,
@@ -19,55 +20,6 @@ import {
 } from "./store.js";
 import { planTruncation } from "./truncation.js";
 import { type Outcome, WriteQueue } from "./write-queue.js";
-
-/** A record from the wire, decoded and placed: its group and its encoded bytes (stored as they came). */
-export interface StoredRecord {
-  readonly record: LogRecord;
-  readonly group: GroupId;
-  readonly encoded: Uint8Array;
-}
-
-/** A Batch that passed validation (append-batch.ts). */
-export interface ValidatedBatch {
-  readonly epoch: Epoch;
-  readonly from: Lsn;
-  readonly to: Lsn;
-  readonly vdl: Lsn;
-  readonly records: readonly StoredRecord[];
-  readonly bytes: number;
-}
-
-/** An AppendLog stream as the node sees it: what its Hello established. */
-export interface StreamSession {
-  epoch: Epoch;
-  generation: number;
-  failed: boolean;
-}
-
-export interface AckData {
-  readonly epoch: Epoch;
-  readonly throughLsn: Lsn;
-  readonly groups: readonly GroupId[];
-  readonly scls: readonly Lsn[];
-}
-
-/** Records fetched from a peer for one group: they are every record of it in (after, coverTo]. */
-export interface RepairWrite {
-  readonly group: GroupId;
-  readonly after: Lsn;
-  readonly coverTo: Lsn;
-  readonly records: readonly StoredRecord[];
-  readonly generation: number;
-  readonly epoch: Epoch;
-}
-
-/** Who else reacts to the node's changes (materializer, repairer, open streams). */
-export interface NodeHooks {
-  recordsStored(pages: readonly PageKey[]): void;
-  gap(group: GroupId): void;
-  truncated(pages: ReadonlySet<PageKey>): void;
-  fenced(epoch: Epoch): void;
-}
 
 interface AppendItem {
   readonly session: StreamSession;
@@ -207,6 +159,11 @@ export class StorageNode {
       if (epoch > before.epoch || before.truncateEpoch < epoch) {
         ops.push(...(await this.truncateInMemory(truncateLsn)));
         meta = { ...meta, epoch, truncateEpoch: epoch, truncateLsn };
+      } else if (truncateLsn !== before.truncateLsn) {
+        this.log.warn(
+          { node: this.self, epoch, lsn: truncateLsn, truncateLsn: before.truncateLsn },
+          "Hello names another T",
+        );
       }
       if (!sameMembership(meta.membership, membership)) {
         meta = { ...meta, membership };

@@ -6,7 +6,8 @@ import type { Logger } from "../common/observe/log.js";
 import { RECORD_HEADER_BYTES, RecordFormatError, decodeRecordAt } from "../common/record.js";
 import { statusOf } from "./errors.js";
 import type { Topology } from "./membership.js";
-import type { StorageNode, StoredRecord } from "./node.js";
+import type { StorageNode } from "./node.js";
+import type { StoredRecord } from "./node-types.js";
 import type { ReadLogResponse__Output, StorageClient } from "./wire.js";
 
 export interface RepairOptions {
