@@ -207,7 +207,9 @@ describe("FrontendFramer rejects", () => {
     const framer = new FrontendFramer();
     framer.push(Buffer.concat([serialize.requestSsl(), serialize.requestSsl()]));
     expect(framer.next()).toEqual({ kind: "SSLRequest" });
-    expect(framingError(framer).error.message).toBe("unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0");
+    expect(framingError(framer).error.message).toBe(
+      "unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0",
+    );
   });
 
   it("a startup packet without its terminator", () => {
@@ -225,14 +227,24 @@ describe("FrontendFramer reports a malformed body without breaking the stream", 
     ["a bad Describe subtype", typed("D", "X", [0]), "08P01", "invalid DESCRIBE message subtype 88"],
     ["a bad Close subtype", typed("C", "Y", [0]), "08P01", "invalid CLOSE message subtype 89"],
     ["invalid UTF-8", typed("Q", [0xc3, 0x28, 0]), "22021", 'invalid byte sequence for encoding "UTF8"'],
-    ["a bad format code", typed("B", [0, 0], int16(1), int16(7), int16(0), int16(0)), "22023", "unsupported format code: 7"],
+    [
+      "a bad format code",
+      typed("B", [0, 0], int16(1), int16(7), int16(0), int16(0)),
+      "22023",
+      "unsupported format code: 7",
+    ],
     [
       "miscounted formats",
       typed("B", [0, 0], int16(2), int16(0), int16(0), int16(1), int32(1), "1", int16(0)),
       "08P01",
       "bind message has 2 parameter formats but 1 parameters",
     ],
-    ["a negative value length", typed("B", [0, 0], int16(0), int16(1), int32(-2), int16(0)), "08P01", "insufficient data left in message"],
+    [
+      "a negative value length",
+      typed("B", [0, 0], int16(0), int16(1), int32(-2), int16(0)),
+      "08P01",
+      "insufficient data left in message",
+    ],
     ["a Sync with a body", typed("S", [1]), "08P01", "invalid message format"],
   ];
   for (const [what, bytes, code, message] of cases) {
@@ -277,11 +289,14 @@ describe("FrontendFramer on garbage", () => {
 
   it("raises only FramingError on mutated valid streams", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(STREAM.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (flips) => {
-        const bytes = Buffer.from(STREAM);
-        for (const [at, value] of flips) bytes[at] = value;
-        drain(new FrontendFramer(), [bytes]);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(STREAM.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        (flips) => {
+          const bytes = Buffer.from(STREAM);
+          for (const [at, value] of flips) bytes[at] = value;
+          drain(new FrontendFramer(), [bytes]);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
