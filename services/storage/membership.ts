@@ -11,8 +11,9 @@ export interface MembershipConfig {
   readonly writeQuorum: number;
 }
 
-export const GROUP_COUNT_MAX = 1 << 16;
-const NODES_MAX = 1024;
+/** Bounds on a Hello's membership: placement costs groups × nodes × log(nodes) per Hello. */
+export const GROUP_COUNT_MAX = 1 << 14;
+const NODES_MAX = 256;
 const ADDRESS_BYTES_MAX = 255;
 
 /** Validates a membership from the wire (INVALID_ARGUMENT when unusable): computePlacement asserts, it must not see bad input. */
