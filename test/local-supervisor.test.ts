@@ -1,10 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../services/common/observe/log.js";
+import { startLocalCluster } from "../services/local/supervisor.js";
 
 /**
  * `sediment local` as a user runs it: the built CLI in its own session, no
@@ -160,6 +162,14 @@ describe("sediment local", () => {
     expect(sup.output()).toContain(dataDir);
     const cluster = readCluster(dataDir)!;
 
+    // One supervisor per data dir.
+    const second = spawnSync(process.execPath, [CLI, "local", "--data-dir", dataDir, "--port", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 15_000,
+    });
+    expect(second.status).toBe(1);
+    expect(second.stderr.toString()).toContain("another supervisor");
+
     // kill -9: restarted at once, under a new pid, serving on the same port.
     const killedAt = Date.now();
     process.kill(pids[1]!, "SIGKILL");
@@ -188,4 +198,20 @@ describe("sediment local", () => {
     expect(await stopSupervisor(again)).toBe(0);
     for (const pid of pids2) expect(isAlive(pid)).toBe(false);
   }, 40_000);
+
+  it("runs in-process too: startLocalCluster() gives ports, pids and stop()", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sediment-local-inproc-"));
+    const log = createLogger("local-test");
+    log.level = "silent";
+    const cluster = await startLocalCluster({ dataDir: dir, port: 0, log });
+    try {
+      expect(await cluster.waitReady(15_000)).toBe(true);
+      expect(cluster.storage.map((n) => n.port)).toEqual(readCluster(dir)!.storage.map((n) => n.port));
+      for (const role of STORAGE) expect(readPid(dir, role)).toBe(cluster.pid(role));
+    } finally {
+      await cluster.stop();
+    }
+    expect(readdirSync(dir).filter((f) => f.endsWith(".pid") || f === "supervisor.json")).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
 });

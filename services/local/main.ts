@@ -42,6 +42,14 @@ export async function runLocal(opts: { dataDir: string; port: number }): Promise
     );
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+  // A supervisor bug must not leave orphans: children get SIGTERM and shut down on their own.
+  const onFatal = (err: unknown): void => {
+    log.fatal({ err }, "supervisor crashed; sending SIGTERM to every child");
+    cluster.kill("SIGTERM");
+    process.exit(1);
+  };
+  process.on("uncaughtException", onFatal);
+  process.on("unhandledRejection", onFatal);
 
   say(banner(cluster));
   const ready = await cluster.waitReady(READY_TIMEOUT_MS);

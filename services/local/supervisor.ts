@@ -39,6 +39,8 @@ export interface LocalCluster {
   readonly dataDir: string;
   readonly cluster: ClusterFile;
   readonly computePort: number;
+  /** The storage nodes' gRPC addresses (`host:port`) and metrics ports, by node id. */
+  readonly storage: readonly { nodeId: number; address: string; port: number; metricsPort: number }[];
   /** Every role, including those that cannot run (`unavailable`). */
   readonly roles: readonly Role[];
   pid(role: string): number | undefined;
@@ -47,8 +49,8 @@ export interface LocalCluster {
   waitReady(timeoutMs: number): Promise<boolean>;
   /** SIGTERM every child (compute first), SIGKILL after the grace period; removes the pid files. Idempotent. */
   stop(): Promise<void>;
-  /** SIGKILL every child now (a second Ctrl-C). */
-  kill(): void;
+  /** Signals every child now without waiting: SIGKILL by default (a second Ctrl-C). */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 export function defaultCliPath(): string {
@@ -148,6 +150,12 @@ function makeHandle(s: {
     dataDir: s.dataDir,
     cluster: s.cluster,
     computePort: s.computePort,
+    storage: s.cluster.storage.map((n) => ({
+      nodeId: n.nodeId,
+      address: `${s.cluster.host}:${n.port}`,
+      port: n.port,
+      metricsPort: n.metricsPort,
+    })),
     roles: s.roles,
     pid: (role) => s.processes.get(role)?.pid,
     restarts: (role) => s.processes.get(role)?.restarts ?? 0,
@@ -160,8 +168,8 @@ function makeHandle(s: {
       stopping ??= stop();
       return stopping;
     },
-    kill: () => {
-      for (const p of s.processes.values()) p.signal("SIGKILL");
+    kill: (signal = "SIGKILL") => {
+      for (const p of s.processes.values()) p.signal(signal);
     },
   };
 }
