@@ -45,7 +45,14 @@ export class SupervisedProcess {
   start(): void {
     if (this.stopping || this.child !== undefined) return;
     const { role, options } = this;
-    const fd = openSync(options.logFile, "a");
+    this.startedAt = Date.now();
+    let fd: number;
+    try {
+      fd = openSync(options.logFile, "a");
+    } catch (err) {
+      this.onExit(undefined, null, null, err as Error); // counts as a failed start: retried with backoff
+      return;
+    }
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [options.cliPath, ...role.args], {
@@ -56,7 +63,6 @@ export class SupervisedProcess {
       closeSync(fd);
     }
     this.child = child;
-    this.startedAt = Date.now();
     let resolveExited: () => void = () => {};
     this.exited = new Promise((resolve) => {
       resolveExited = resolve;
