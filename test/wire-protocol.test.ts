@@ -86,6 +86,10 @@ class EchoIntegerEngine implements QueryEngine {
     return "I";
   }
 
+  get sleeping(): boolean {
+    return this.wakeSleeper !== undefined;
+  }
+
   cancel(): void {
     this.cancels++;
     this.wakeSleeper?.();
@@ -401,7 +405,7 @@ describe("wire protocol against hostile and odd clients", () => {
         () => new Error("not cancelled"),
         (err: unknown) => err,
       );
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitUntil(() => engine.sleeping);
       await rawExchange([serialize.cancel(processID, secretKey ^ 1)]);
       expect(engine.cancels).toBe(0);
       const { data, closed } = await rawExchange([serialize.cancel(processID, secretKey)]);

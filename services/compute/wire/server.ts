@@ -79,6 +79,7 @@ function socketTransport(socket: Socket): Transport {
         socket.on("close", done);
       }),
     end: () => {
+      if (socket.destroyed) return;
       // Keep reading (and dropping) what the client still sends: closing with unread
       // input would reset the connection and could lose the ErrorResponse just written.
       socket.end();

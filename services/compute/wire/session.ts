@@ -96,11 +96,6 @@ export class Session {
     this.shutdown();
   }
 
-  /** A method, not a field test: the state changes across awaits, which narrowing cannot see. */
-  private get closed(): boolean {
-    return this.state === "closed";
-  }
-
   /** End the session from the server's side (shutdown): send `error` (FATAL) and close. */
   terminate(error: SqlError): void {
     this.fatal(error);
@@ -117,6 +112,7 @@ export class Session {
         const m = this.nextMessage();
         if (m === undefined) break;
         const pending = this.dispatch(m);
+        if (this.out.byteLength >= OUTPUT_FLUSH_BYTES) this.flush();
         if (pending !== undefined) {
           // The client may be waiting for what is already here: do not hold it behind the engine.
           if (this.out.holdsReadyForQuery) this.flush();
@@ -375,6 +371,11 @@ export class Session {
     if (this.key !== undefined) this.options.registry.unregister(this.key);
     if (this.awaiting) this.engine?.cancel();
     if (!this.running) this.release();
+  }
+
+  /** A method, not a field test: the state changes across awaits, which narrowing cannot see. */
+  private get closed(): boolean {
+    return this.state === "closed";
   }
 
   private release(): void {
