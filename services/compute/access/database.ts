@@ -1,0 +1,80 @@
+import type { RelFile, Xid } from "../../common/ids.js";
+
+/**
+ * The seam between the SQL layer (services/compute/sql) and the access
+ * layer below it (transactions, catalog, heap, buffer pool, log). The SQL
+ * layer sees only this file; a layer never reaches past the one below it.
+ */
+
+export type ColumnType = "int4" | "int8" | "text" | "bool";
+
+/** A column value: int4 → number, int8 → bigint, text → string, bool → boolean, NULL → null. */
+export type Datum = number | bigint | string | boolean | null;
+
+export interface Column {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly notNull: boolean;
+}
+
+export interface Table {
+  readonly oid: number;
+  readonly name: string;
+  readonly relfile: RelFile;
+  readonly columns: readonly Column[];
+}
+
+/** Where a tuple version lives: (block, slot) like PostgreSQL's ctid. */
+export interface TupleId {
+  readonly block: number;
+  readonly slot: number;
+}
+
+export interface Row {
+  readonly tid: TupleId;
+  readonly values: readonly Datum[];
+}
+
+export type IsolationLevel = "read committed" | "repeatable read";
+
+/** A transaction handle. Statements inside it call `startCommand` first. */
+export interface Transaction {
+  readonly isolation: IsolationLevel;
+  /** Assigned on the first write; reads need no xid. */
+  readonly xid: Xid | undefined;
+  /** Begins a new statement: a fresh snapshot under READ COMMITTED, a new command id always. */
+  startCommand(): void;
+}
+
+/** Thrown by the access layer with a SQLSTATE the wire layer reports as is. */
+export interface AccessError extends Error {
+  readonly sqlState: string;
+}
+
+export type WriteOutcome = "ok" | "gone";
+
+export interface Database {
+  begin(isolation?: IsolationLevel): Transaction;
+  /** Returns once the commit record is durable (VDL ≥ its LSN): only then may COMMIT be reported. */
+  commit(tx: Transaction): Promise<void>;
+  rollback(tx: Transaction): Promise<void>;
+
+  lookupTable(tx: Transaction, name: string): Promise<Table | undefined>;
+  /** 42P07 if the name is taken. */
+  createTable(tx: Transaction, name: string, columns: readonly Column[]): Promise<Table>;
+  dropTable(tx: Transaction, table: Table): Promise<void>;
+
+  /** The rows visible to the current command of `tx`, a page at a time. */
+  scan(tx: Transaction, table: Table): AsyncIterable<readonly Row[]>;
+  /** Values already coerced to the column types; NOT NULL checked by the caller (23502). */
+  insert(tx: Transaction, table: Table, values: readonly Datum[]): Promise<TupleId>;
+  /**
+   * Deletes the version at `tid` as of the current command. Waits while
+   * another in-progress transaction holds the row; "gone" when the row was
+   * deleted or updated by a transaction that committed meanwhile
+   * (READ COMMITTED then skips it, as PostgreSQL re-checks).
+   */
+  delete(tx: Transaction, table: Table, tid: TupleId): Promise<WriteOutcome>;
+  /** Deletes `tid` and inserts `values` as its new version; same outcomes as delete. */
+  update(tx: Transaction, table: Table, tid: TupleId, values: readonly Datum[]): Promise<WriteOutcome>;
+}
