@@ -1,0 +1,110 @@
+import { Counter, Gauge } from "prom-client";
+import { assert } from "../../common/assert.js";
+import { type GroupId, type NodeId, type PageId, type PageKey, pageKey } from "../../common/ids.js";
+import type { Lsn } from "../../common/lsn.js";
+import { registry } from "../../common/observe/metrics.js";
+import { pageLsn } from "../../common/page.js";
+import type { PageImage } from "../storage/page-client.js";
+
+/** Reads a page at an LSN from storage (PageClient in production). */
+export interface PageSource {
+  getPage(page: PageId, lsn: Lsn, sclOf: (node: NodeId, group: GroupId) => Lsn): Promise<PageImage>;
+}
+
+/** What the pool needs of the log: the durable point and each replica's SCL. */
+export interface DurableView {
+  vdl(): Lsn;
+  scl(node: NodeId, group: GroupId): Lsn;
+}
+
+const metrics = {
+  hits: new Counter({ name: "sediment_buffer_hits_total", help: "Buffer pool hits", registers: [registry] }),
+  misses: new Counter({ name: "sediment_buffer_misses_total", help: "Buffer pool misses", registers: [registry] }),
+  pages: new Gauge({ name: "sediment_buffer_pages", help: "Pages in the buffer pool", registers: [registry] }),
+};
+
+/**
+ * The compute's page cache. A miss reads the page at the current VDL from a
+ * replica whose SCL covers it (invariant 6); a page is evicted only when its
+ * LSN ≤ VDL (invariant 4), so storage can always give it back as it was.
+ * Pages are changed only through MTRs (mtr.ts), never directly.
+ */
+export class BufferPool {
+  private readonly pages = new Map<PageKey, Uint8Array>(); // insertion order = LRU order
+  private readonly loading = new Map<PageKey, Promise<Uint8Array>>();
+
+  constructor(
+    private readonly source: PageSource,
+    private readonly durable: DurableView,
+    readonly capacityPages: number,
+  ) {
+    assert(capacityPages >= 64, "buffer pool too small");
+  }
+
+  /** The cached page, or undefined: for synchronous code that pinned it first. */
+  peek(page: PageId): Uint8Array | undefined {
+    return this.pages.get(pageKey(page));
+  }
+
+  /** The page, read from storage on a miss. The returned buffer is the pool's own: do not modify it. */
+  async get(page: PageId): Promise<Uint8Array> {
+    const key = pageKey(page);
+    const cached = this.pages.get(key);
+    if (cached !== undefined) {
+      metrics.hits.inc();
+      this.pages.delete(key);
+      this.pages.set(key, cached);
+      return cached;
+    }
+    const inflight = this.loading.get(key);
+    if (inflight !== undefined) return inflight;
+    metrics.misses.inc();
+    const load = this.source
+      .getPage(page, this.durable.vdl(), (n, g) => this.durable.scl(n, g))
+      .then((image) => {
+        this.loading.delete(key);
+        // An MTR may have formatted the page while it was loading: keep that one.
+        const raced = this.pages.get(key);
+        if (raced !== undefined) return raced;
+        this.insert(key, image.page);
+        return image.page;
+      })
+      .catch((error: unknown) => {
+        this.loading.delete(key);
+        throw error;
+      });
+    this.loading.set(key, load);
+    return load;
+  }
+
+  /** Makes sure every page is cached (for an MTR, which must run without awaiting). */
+  async pin(pages: readonly PageId[]): Promise<void> {
+    await Promise.all(pages.map((p) => this.get(p)));
+  }
+
+  /** Adds a page that has no version in storage yet (a new block). */
+  adoptNew(page: PageId, image: Uint8Array): void {
+    const key = pageKey(page);
+    assert(!this.pages.has(key), "adopting a page that is cached");
+    this.insert(key, image);
+  }
+
+  private insert(key: PageKey, image: Uint8Array): void {
+    this.pages.set(key, image);
+    if (this.pages.size > this.capacityPages) this.evict();
+    metrics.pages.set(this.pages.size);
+  }
+
+  /** Evicts least recently used pages whose LSN ≤ VDL, down to capacity. */
+  private evict(): void {
+    const vdl = this.durable.vdl();
+    for (const [key, image] of this.pages) {
+      if (this.pages.size <= this.capacityPages) return;
+      if (pageLsn(image) <= vdl) this.pages.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.pages.size;
+  }
+}

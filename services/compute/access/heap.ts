@@ -1,0 +1,130 @@
+import {
+  TUPLE_HEADER_BYTES,
+  encodeHeapTuple,
+  heapFits,
+  heapSlotCount,
+  heapTupleData,
+  heapTupleHeader,
+} from "../../common/heap-page.js";
+import { type PageId, type Xid, pageId } from "../../common/ids.js";
+import { PageKind, pageKind } from "../../common/page.js";
+import { RecordKind } from "../../common/record.js";
+import { heapInsertPayload, heapSetXmaxPayload, pageInitPayload } from "../../common/redo.js";
+import type { BufferPool } from "./buffer-pool.js";
+import type { TupleId } from "./database.js";
+import { type LogAppender, Mtr } from "./mtr.js";
+import type { VersionHeader } from "./xact.js";
+
+export interface HeapVersion extends VersionHeader {
+  readonly tid: TupleId;
+  readonly data: Uint8Array;
+}
+
+/** Largest row a heap page takes (no TOAST yet). */
+export const HEAP_ROW_BYTES_MAX = 8192 - 24 - 4 - TUPLE_HEADER_BYTES;
+
+/**
+ * Heap relations: slotted pages, extended one block at a time. The number of
+ * blocks is not stored: blocks are formatted in order, so the first block
+ * storage returns unformatted is the end (found once per relation by a
+ * binary search, then tracked here). No free space map yet: inserts go to
+ * the last block.
+ */
+export class HeapStore {
+  private readonly nblocks = new Map<number, number>();
+  private readonly probing = new Map<number, Promise<number>>();
+
+  constructor(
+    private readonly pool: BufferPool,
+    private readonly log: LogAppender,
+  ) {}
+
+  async blockCount(relfile: number): Promise<number> {
+    const known = this.nblocks.get(relfile);
+    if (known !== undefined) return known;
+    let probe = this.probing.get(relfile);
+    if (probe === undefined) {
+      probe = this.probeBlockCount(relfile).finally(() => this.probing.delete(relfile));
+      this.probing.set(relfile, probe);
+    }
+    const found = await probe;
+    if (!this.nblocks.has(relfile)) this.nblocks.set(relfile, found);
+    return this.nblocks.get(relfile)!;
+  }
+
+  private async formatted(relfile: number, block: number): Promise<boolean> {
+    return pageKind(await this.pool.get(pageId(relfile, block))) !== PageKind.Uninitialized;
+  }
+
+  private async probeBlockCount(relfile: number): Promise<number> {
+    if (!(await this.formatted(relfile, 0))) return 0;
+    let high = 1;
+    while (await this.formatted(relfile, high)) high *= 2;
+    let low = high / 2; // formatted; high is not
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2);
+      if (await this.formatted(relfile, mid)) low = mid;
+      else high = mid;
+    }
+    return high;
+  }
+
+  /** Inserts a tuple version; returns where it went. One MTR (two when the relation grows). */
+  async insert(relfile: number, xmin: Xid, cid: number, natts: number, data: Uint8Array): Promise<TupleId> {
+    const tuple = encodeHeapTuple({ xmin, xmax: 0 as Xid, cid, infomask: 0, natts }, data);
+    let count = await this.blockCount(relfile);
+    if (count > 0) await this.pool.get(pageId(relfile, count - 1));
+    count = this.nblocks.get(relfile)!; // may have grown while we waited
+    const last = count > 0 ? this.pool.peek(pageId(relfile, count - 1)) : undefined;
+    if (last !== undefined && heapFits(last, tuple.length)) {
+      const slot = heapSlotCount(last);
+      new Mtr(this.pool, this.log)
+        .change(pageId(relfile, count - 1), RecordKind.HeapInsert, heapInsertPayload(slot, tuple))
+        .commit();
+      return { block: count - 1, slot };
+    }
+    if (last === undefined && count > 0) return this.insert(relfile, xmin, cid, natts, data); // evicted meanwhile
+    const page: PageId = pageId(relfile, count);
+    new Mtr(this.pool, this.log)
+      .change(page, RecordKind.PageInit, pageInitPayload(PageKind.Heap))
+      .change(page, RecordKind.HeapInsert, heapInsertPayload(0, tuple))
+      .commit();
+    this.nblocks.set(relfile, count + 1);
+    return { block: count, slot: 0 };
+  }
+
+  /** The versions on one block (all of them; visibility is the caller's). */
+  async readBlock(relfile: number, block: number): Promise<HeapVersion[]> {
+    const page = await this.pool.get(pageId(relfile, block));
+    const out: HeapVersion[] = [];
+    if (pageKind(page) !== PageKind.Heap) return out;
+    const slots = heapSlotCount(page);
+    for (let slot = 0; slot < slots; slot++) {
+      const h = heapTupleHeader(page, slot);
+      out.push({ tid: { block, slot }, xmin: h.xmin, xmax: h.xmax, cid: h.cid, data: heapTupleData(page, slot) });
+    }
+    return out;
+  }
+
+  /** The header of a version whose page is cached, else undefined. */
+  peekHeader(relfile: number, tid: TupleId): VersionHeader | undefined {
+    const page = this.pool.peek(pageId(relfile, tid.block));
+    if (page === undefined) return undefined;
+    const h = heapTupleHeader(page, tid.slot);
+    return { xmin: h.xmin, xmax: h.xmax, cid: h.cid };
+  }
+
+  /** The current header of one version (re-read before a row lock). */
+  async header(relfile: number, tid: TupleId): Promise<VersionHeader> {
+    const page = await this.pool.get(pageId(relfile, tid.block));
+    const h = heapTupleHeader(page, tid.slot);
+    return { xmin: h.xmin, xmax: h.xmax, cid: h.cid };
+  }
+
+  /** Sets xmax (delete, or the old half of an update). The page must be pinned by `header` just before. */
+  setXmax(relfile: number, tid: TupleId, xmax: Xid): void {
+    new Mtr(this.pool, this.log)
+      .change(pageId(relfile, tid.block), RecordKind.HeapSetXmax, heapSetXmaxPayload(tid.slot, xmax, 0))
+      .commit();
+  }
+}

@@ -1,0 +1,124 @@
+import type { Xid } from "../../common/ids.js";
+import type { Lsn } from "../../common/lsn.js";
+import { AccessFailure } from "./access-error.js";
+import { BufferPool, type DurableView, type PageSource } from "./buffer-pool.js";
+import { Catalog } from "./catalog.js";
+import { ControlCounters } from "./control.js";
+import type {
+  Column,
+  Database,
+  Datum,
+  IsolationLevel,
+  Row,
+  Table,
+  Transaction,
+  TupleId,
+  WriteOutcome,
+} from "./database.js";
+import { HEAP_ROW_BYTES_MAX, HeapStore } from "./heap.js";
+import type { LogAppender } from "./mtr.js";
+import { deleteVersion } from "./row-lock.js";
+import { decodeRow, encodeRow } from "./tuple-format.js";
+import { TransactionManager, TransactionState, versionKey } from "./xact.js";
+
+export interface DatabaseLog extends LogAppender, DurableView {
+  waitForVdl(lsn: Lsn): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  readonly bufferPoolPages?: number;
+}
+
+/**
+ * The access layer behind the Database seam: transactions and visibility
+ * (xact.ts), catalog (catalog.ts), heap (heap.ts), over the buffer pool and
+ * the log. Keeps no durable state of its own: everything is in pages.
+ */
+export class SedimentDatabase implements Database {
+  private constructor(
+    private readonly heap: HeapStore,
+    private readonly txm: TransactionManager,
+    private readonly catalog: Catalog,
+    private readonly counters: ControlCounters,
+    readonly pool: BufferPool,
+  ) {}
+
+  static async open(pages: PageSource, log: DatabaseLog, options: DatabaseOptions = {}): Promise<SedimentDatabase> {
+    const pool = new BufferPool(pages, log, options.bufferPoolPages ?? 16_384);
+    const counters = await ControlCounters.open(pool, log);
+    const heap = new HeapStore(pool, log);
+    const txm = new TransactionManager(pool, log, counters);
+    const catalog = new Catalog(heap, txm);
+    await catalog.load();
+    return new SedimentDatabase(heap, txm, catalog, counters, pool);
+  }
+
+  get systemId(): number {
+    return this.counters.systemId;
+  }
+
+  begin(isolation?: IsolationLevel): Transaction {
+    return this.txm.begin(isolation);
+  }
+
+  commit(tx: Transaction): Promise<void> {
+    return this.txm.commit(state(tx));
+  }
+
+  rollback(tx: Transaction): Promise<void> {
+    return this.txm.rollback(state(tx));
+  }
+
+  lookupTable(tx: Transaction, name: string): Promise<Table | undefined> {
+    return this.catalog.lookup(state(tx), name);
+  }
+
+  async createTable(tx: Transaction, name: string, columns: readonly Column[]): Promise<Table> {
+    const oid = await this.counters.allocate("oid");
+    return this.catalog.create(state(tx), name, columns, oid);
+  }
+
+  dropTable(tx: Transaction, table: Table): Promise<void> {
+    return this.catalog.drop(state(tx), table);
+  }
+
+  async *scan(tx: Transaction, table: Table): AsyncIterable<readonly Row[]> {
+    const t = state(tx);
+    const blocks = await this.heap.blockCount(table.relfile);
+    for (let block = 0; block < blocks; block++) {
+      const versions = await this.heap.readBlock(table.relfile, block);
+      const decoded = versions.map((v) => ({ v, values: decodeRow(table.columns, v.data) }));
+      await this.txm.loadStatus(versions.flatMap((v) => [v.xmin, v.xmax]));
+      const rows: Row[] = [];
+      for (const { v, values } of decoded) {
+        if (this.txm.isVisible(t, v, versionKey(table.relfile, v.tid))) rows.push({ tid: v.tid, values });
+      }
+      if (rows.length > 0) yield rows;
+    }
+  }
+
+  async insert(tx: Transaction, table: Table, values: readonly Datum[]): Promise<TupleId> {
+    const t = state(tx);
+    const xid = await this.txm.assignXid(t);
+    const data = encodeRow(table.columns, values);
+    if (data.length > HEAP_ROW_BYTES_MAX) {
+      throw new AccessFailure("54000", `row is too big: size ${data.length}, maximum size ${HEAP_ROW_BYTES_MAX}`);
+    }
+    return this.heap.insert(table.relfile, xid as Xid, t.cid, table.columns.length, data);
+  }
+
+  delete(tx: Transaction, table: Table, tid: TupleId): Promise<WriteOutcome> {
+    return deleteVersion(this.heap, this.txm, state(tx), table.relfile, tid);
+  }
+
+  async update(tx: Transaction, table: Table, tid: TupleId, values: readonly Datum[]): Promise<WriteOutcome> {
+    const outcome = await this.delete(tx, table, tid);
+    if (outcome === "ok") await this.insert(tx, table, values);
+    return outcome;
+  }
+}
+
+function state(tx: Transaction): TransactionState {
+  if (!(tx instanceof TransactionState)) throw new Error("not a transaction of this database");
+  return tx;
+}
