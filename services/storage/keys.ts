@@ -26,11 +26,6 @@ export const KEY_PROGRESS = Uint8Array.of(0x73); // 's'
 const TWO_32 = 0x1_0000_0000;
 const CRC_BYTES = 4;
 
-function setU64BE(dv: DataView, offset: number, value: number): void {
-  dv.setUint32(offset, Math.floor(value / TWO_32));
-  dv.setUint32(offset + 4, value % TWO_32);
-}
-
 function getU64BE(dv: DataView, offset: number): number {
   return dv.getUint32(offset) * TWO_32 + dv.getUint32(offset + 4);
 }
@@ -39,13 +34,34 @@ function dataView(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** prefix | a (u64) | lsn (u64): record and image keys. */
+/** Big-endian u64 written byte by byte: keys are built per record, a DataView each would cost more. */
+function putU64BE(out: Uint8Array, offset: number, value: number): void {
+  const high = Math.floor(value / TWO_32);
+  const low = value >>> 0;
+  out[offset] = high >>> 24;
+  out[offset + 1] = (high >>> 16) & 0xff;
+  out[offset + 2] = (high >>> 8) & 0xff;
+  out[offset + 3] = high & 0xff;
+  out[offset + 4] = low >>> 24;
+  out[offset + 5] = (low >>> 16) & 0xff;
+  out[offset + 6] = (low >>> 8) & 0xff;
+  out[offset + 7] = low & 0xff;
+}
+
+function readU64BE(bytes: Uint8Array, offset: number): number {
+  const high =
+    ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+  const low =
+    ((bytes[offset + 4]! << 24) | (bytes[offset + 5]! << 16) | (bytes[offset + 6]! << 8) | bytes[offset + 7]!) >>> 0;
+  return high * TWO_32 + low;
+}
+
+/** prefix | page (u64) | lsn (u64): record and image keys. */
 function pageLsnKey(prefix: number, page: PageKey, lsn: number): Uint8Array {
   const key = new Uint8Array(17);
-  const dv = dataView(key);
   key[0] = prefix;
-  setU64BE(dv, 1, page);
-  setU64BE(dv, 9, lsn);
+  putU64BE(key, 1, page);
+  putU64BE(key, 9, lsn);
   return key;
 }
 
@@ -59,28 +75,34 @@ export function imageKey(page: PageKey, lsn: number): Uint8Array {
 
 export function groupKey(group: GroupId, lsn: number): Uint8Array {
   const key = new Uint8Array(13);
-  const dv = dataView(key);
   key[0] = PREFIX_GROUP;
-  dv.setUint32(1, group);
-  setU64BE(dv, 5, lsn);
+  key[1] = group >>> 24;
+  key[2] = (group >>> 16) & 0xff;
+  key[3] = (group >>> 8) & 0xff;
+  key[4] = group & 0xff;
+  putU64BE(key, 5, lsn);
   return key;
 }
 
 /** The LSN at the end of a v/i/g key. */
 export function lsnOfKey(key: Uint8Array): Lsn {
-  return getU64BE(dataView(key), key.length - 8) as Lsn;
+  return readU64BE(key, key.length - 8) as Lsn;
 }
 
 /** The page of a v/i key. */
 export function pageOfKey(key: Uint8Array): PageKey {
-  return getU64BE(dataView(key), 1) as PageKey;
+  return readU64BE(key, 1) as PageKey;
 }
 
 /** body ‖ crc32c(body). */
 export function seal(body: Uint8Array): Uint8Array {
   const out = new Uint8Array(body.length + CRC_BYTES);
   out.set(body);
-  dataView(out).setUint32(body.length, crc32c(body));
+  const crc = crc32c(body);
+  out[body.length] = crc >>> 24;
+  out[body.length + 1] = (crc >>> 16) & 0xff;
+  out[body.length + 2] = (crc >>> 8) & 0xff;
+  out[body.length + 3] = crc & 0xff;
   return out;
 }
 
@@ -102,9 +124,8 @@ export interface GroupEntry {
 
 export function encodeGroupEntry(entry: GroupEntry): Uint8Array {
   const body = new Uint8Array(17);
-  const dv = dataView(body);
-  setU64BE(dv, 0, entry.page);
-  setU64BE(dv, 8, entry.prevLsnOfGroup);
+  putU64BE(body, 0, entry.page);
+  putU64BE(body, 8, entry.prevLsnOfGroup);
   body[16] = entry.endsMtr ? 1 : 0;
   return seal(body);
 }
@@ -144,15 +165,15 @@ export interface Progress {
 export function encodeProgress(p: Progress): Uint8Array {
   const body = new Uint8Array(36 + p.scls.size * 12);
   const dv = dataView(body);
-  setU64BE(dv, 0, p.vdlHint);
-  setU64BE(dv, 8, p.maxLsnSeen);
-  setU64BE(dv, 16, p.recordsStored);
-  setU64BE(dv, 24, p.imagesStored);
+  putU64BE(body, 0, p.vdlHint);
+  putU64BE(body, 8, p.maxLsnSeen);
+  putU64BE(body, 16, p.recordsStored);
+  putU64BE(body, 24, p.imagesStored);
   dv.setUint32(32, p.scls.size);
   let at = 36;
   for (const [g, scl] of p.scls) {
     dv.setUint32(at, g);
-    setU64BE(dv, at + 4, scl);
+    putU64BE(body, at + 4, scl);
     at += 12;
   }
   return seal(body);
