@@ -3,6 +3,8 @@ import { banner } from "./banner.js";
 import { startLocalCluster } from "./supervisor.js";
 
 const READY_TIMEOUT_MS = 30_000;
+/** Exit even if stopping hangs: children get SIGKILL after their 5 s grace, so this is only a backstop. */
+const STOP_DEADLINE_MS = 15_000;
 
 /**
  * `sediment local`: runs the local cluster in the foreground until SIGINT,
@@ -11,6 +13,8 @@ const READY_TIMEOUT_MS = 30_000;
  * so it runs fine without a terminal (`setsid ... &`).
  */
 export async function runLocal(opts: { dataDir: string; port: number }): Promise<void> {
+  // Whoever reads our output may go away (`| head`, a closed terminal): keep supervising regardless.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   const say = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
@@ -23,6 +27,17 @@ export async function runLocal(opts: { dataDir: string; port: number }): Promise
     process.exit(1);
   }
 
+  const stopAndExit = (code: number): void => {
+    setTimeout(() => process.exit(code), STOP_DEADLINE_MS).unref();
+    cluster.stop().then(
+      () => process.exit(code),
+      (err: unknown) => {
+        tryLog(() => log.error({ err }, "stop failed"));
+        process.exit(1);
+      },
+    );
+  };
+
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
@@ -32,28 +47,33 @@ export async function runLocal(opts: { dataDir: string; port: number }): Promise
       return;
     }
     say(`${signal}: stopping the local cluster`);
-    log.info({ signal }, "stopping");
-    cluster.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, "stop failed");
-        process.exit(1);
-      },
-    );
+    tryLog(() => log.info({ signal }, "stopping"));
+    stopAndExit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
-  // A supervisor bug must not leave orphans: children get SIGTERM and shut down on their own.
+  // A supervisor bug must not leave orphans: stop every child (SIGTERM, then SIGKILL), then exit 1.
+  let fatal = false;
   const onFatal = (err: unknown): void => {
-    log.fatal({ err }, "supervisor crashed; sending SIGTERM to every child");
+    if (fatal) return;
+    fatal = true;
     cluster.kill("SIGTERM");
-    process.exit(1);
+    tryLog(() => log.fatal({ err }, "supervisor crashed; stopping every child"));
+    stopAndExit(1);
   };
   process.on("uncaughtException", onFatal);
   process.on("unhandledRejection", onFatal);
 
   say(banner(cluster));
   const ready = await cluster.waitReady(READY_TIMEOUT_MS);
-  if (signals > 0) return;
+  if (signals > 0 || fatal) return;
   if (ready) say("ready: every node accepts connections");
   else say(`not ready after ${READY_TIMEOUT_MS / 1000} s: see the logs in ${cluster.dataDir}/logs`);
+}
+
+function tryLog(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // logging must never stop the supervisor from stopping its children
+  }
 }
