@@ -57,6 +57,7 @@ export class StorageNode {
   generation = 0;
   private readonly queue: WriteQueue<AppendItem, AckData>;
   private published = new Map<GroupId, Lsn>();
+  private closed = false;
 
   private constructor(
     readonly store: Store,
@@ -258,9 +259,10 @@ export class StorageNode {
     });
   }
 
-  /** Waits for queued writes, then closes LevelDB. */
+  /** Waits for queued writes, then closes LevelDB; writes queued later fail (an ordinary error, not a crash). */
   async close(): Promise<void> {
     await this.queue.drain();
+    this.closed = true;
     await this.store.close();
   }
 
@@ -335,7 +337,8 @@ export class StorageNode {
     }
     this.generation++;
     this.hooks.truncated(plan.pages);
-    this.log.info({ node: this.self, lsn: t, records: plan.records, images: plan.images }, "log truncated");
+    const level = plan.records + plan.images > 0 ? "info" : "debug";
+    this.log[level]({ node: this.self, lsn: t, records: plan.records, images: plan.images }, "log truncated");
     return plan.ops;
   }
 
@@ -351,6 +354,7 @@ export class StorageNode {
   }
 
   private async durableWrite(ops: readonly StoreOp[], sync: boolean): Promise<void> {
+    if (this.closed) throw new Error("the storage node is closed");
     const end = sync ? this.metrics.syncedWriteSeconds.startTimer() : undefined;
     try {
       await this.store.write(ops, sync);
