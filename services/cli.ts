@@ -34,7 +34,8 @@ program
   .description("run a local cluster: 3 storage nodes (+ compute once built) as supervised child processes")
   .option("--data-dir <dir>", "where the cluster keeps its data, logs and pid files", "./.sediment")
   .option("--port <port>", "compute's PostgreSQL port (0: any free port)", tcpPort, 55432)
-  .action(async (opts: { dataDir: string; port: number }) => {
+  .option("--no-compute", "storage nodes only, even when compute is built (for a caller that is the writer itself)")
+  .action(async (opts: { dataDir: string; port: number; compute: boolean }) => {
     const { runLocal } = await import("./local/main.js");
     await runLocal(opts);
   });

@@ -153,11 +153,9 @@ describe("sediment local", () => {
       expect(argv).toContain("storage");
       expect(argv).toContain(join(dataDir, `storage-${i}`));
     }
-    expect(
-      readdirSync(dataDir)
-        .filter((f) => f.endsWith(".pid"))
-        .sort(),
-    ).toEqual(STORAGE.map((r) => `${r}.pid`));
+    // Only the roles' pid files (compute.pid too once compute is built), never the supervisor's.
+    const pidFiles = readdirSync(dataDir).filter((f) => f.endsWith(".pid") && f !== "compute.pid");
+    expect(pidFiles.sort()).toEqual(STORAGE.map((r) => `${r}.pid`));
     expect(sup.output()).toContain("storage-2");
     expect(sup.output()).toContain(dataDir);
     const cluster = readCluster(dataDir)!;
@@ -203,11 +201,13 @@ describe("sediment local", () => {
     const dir = mkdtempSync(join(tmpdir(), "sediment-local-inproc-"));
     const log = createLogger("local-test");
     log.level = "silent";
-    const cluster = await startLocalCluster({ dataDir: dir, port: 0, log });
+    const cluster = await startLocalCluster({ dataDir: dir, port: 0, log, compute: false });
     try {
       expect(await cluster.waitReady(15_000)).toBe(true);
       expect(cluster.storage.map((n) => n.port)).toEqual(readCluster(dir)!.storage.map((n) => n.port));
       for (const role of STORAGE) expect(readPid(dir, role)).toBe(cluster.pid(role));
+      expect(cluster.roles.find((r) => r.kind === "compute")?.unavailable).toContain("--no-compute");
+      expect(existsSync(join(dir, "compute.pid"))).toBe(false);
     } finally {
       await cluster.stop();
     }

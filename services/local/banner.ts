@@ -14,10 +14,12 @@ export function banner(cluster: LocalCluster): string {
         `  ${role.name.padEnd(10)}  gRPC ${address.padEnd(21)} metrics http://${role.host}:${role.metricsPort}/metrics  pid ${cluster.pid(role.name) ?? "-"}`,
       );
     } else if (role.unavailable !== undefined) {
-      lines.push(`  ${role.name.padEnd(10)}  ${role.unavailable}; it will listen on ${address}`);
+      lines.push(`  ${role.name.padEnd(10)}  ${role.unavailable}; nothing listens on ${address}`);
     } else {
+      const password =
+        cluster.passwordFile !== undefined ? `password in ${cluster.passwordFile}` : "password $SEDIMENT_PASSWORD";
       lines.push(
-        `  ${role.name.padEnd(10)}  postgresql://${address}  metrics http://${role.host}:${role.metricsPort}/metrics  pid ${cluster.pid(role.name) ?? "-"}`,
+        `  ${role.name.padEnd(10)}  postgresql://postgres@${address}/  (${password})  metrics http://${role.host}:${role.metricsPort}/metrics  pid ${cluster.pid(role.name) ?? "-"}`,
       );
     }
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:net";
 import { join } from "node:path";
@@ -100,4 +101,22 @@ export async function findFreePorts(count: number, host: string, avoid: readonly
   } finally {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
+}
+
+export const PASSWORD_FILE_NAME = "password";
+
+/**
+ * The local compute's PostgreSQL password (user `postgres`) when SEDIMENT_PASSWORD is not set:
+ * generated once per data directory into `<data-dir>/password` (mode 0600), reused after.
+ */
+export function loadOrCreatePassword(dataDir: string): { password: string; file: string } {
+  const file = join(dataDir, PASSWORD_FILE_NAME);
+  if (existsSync(file)) {
+    const password = readFileSync(file, "utf8").trim();
+    if (password.length > 0) return { password, file };
+  }
+  const password = randomBytes(18).toString("base64url");
+  writeFileSync(`${file}.tmp`, `${password}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+  return { password, file };
 }

@@ -20,7 +20,17 @@ export interface Role {
   readonly tier: number;
   /** Why the role cannot run (e.g. not built yet), or undefined when it can. */
   readonly unavailable: string | undefined;
+  /** Added to the supervisor's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Exit codes that mean "do not restart me" (the supervisor leaves the role down and says why). */
+  readonly finalExitCodes: ReadonlyMap<number, string>;
 }
+
+/**
+ * services/compute/main.ts `EXIT_FENCED`: a newer writer fenced this compute. Restarting it would
+ * fence that writer in turn (two writers taking the volume from each other), so it stays down.
+ */
+export const COMPUTE_EXIT_FENCED = 75;
 
 export interface RoleContext {
   readonly cliPath: string;
@@ -28,6 +38,10 @@ export interface RoleContext {
   readonly cluster: ClusterFile;
   /** The compute's PostgreSQL port (`--port`). */
   readonly computePort: number;
+  /** False with `--no-compute` (e.g. a test or benchmark that is the writer itself). */
+  readonly compute: boolean;
+  /** SEDIMENT_PASSWORD for compute: the supervisor's own, or the data dir's generated one. */
+  readonly computePassword: string;
 }
 
 export function storageDataDir(dataDir: string, nodeId: number): string {
@@ -57,6 +71,8 @@ function storageRoles(ctx: RoleContext): Role[] {
     metricsPort: node.metricsPort,
     tier: 0,
     unavailable: undefined,
+    env: {},
+    finalExitCodes: new Map(),
   }));
 }
 
@@ -81,7 +97,13 @@ function computeRole(ctx: RoleContext): Role {
     port: ctx.computePort,
     metricsPort: ctx.cluster.compute.metricsPort,
     tier: 1,
-    unavailable: existsSync(main) ? undefined : `not built yet (no ${main})`,
+    unavailable: !ctx.compute
+      ? "not started (--no-compute)"
+      : existsSync(main)
+        ? undefined
+        : `not built yet (no ${main})`,
+    env: { SEDIMENT_PASSWORD: ctx.computePassword },
+    finalExitCodes: new Map([[COMPUTE_EXIT_FENCED, "fenced by a newer writer"]]),
   };
 }
 

@@ -57,7 +57,7 @@ export class SupervisedProcess {
     try {
       child = spawn(process.execPath, [options.cliPath, ...role.args], {
         stdio: ["ignore", fd, fd],
-        env: process.env,
+        env: { ...process.env, ...role.env },
       });
     } finally {
       closeSync(fd);
@@ -93,6 +93,15 @@ export class SupervisedProcess {
     const uptimeMs = Date.now() - this.startedAt;
     if (this.stopping) {
       options.log.info({ role: role.name, childPid: pid, code, signal, uptimeMs }, "child stopped");
+      return;
+    }
+    const final = code !== null ? role.finalExitCodes.get(code) : undefined;
+    if (final !== undefined) {
+      options.log.warn({ role: role.name, childPid: pid, code, uptimeMs }, `child exited: ${final}; not restarting`);
+      options.say(
+        `${role.name} (pid ${pid ?? "?"}) exited with code ${code}: ${final}; not restarting it ` +
+          `(restart \`sediment local\` to bring it back)`,
+      );
       return;
     }
     const delayMs = this.backoff.nextDelayMs(uptimeMs);

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Logger, createLogger } from "../common/observe/log.js";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.js";
-import { type ClusterFile, findFreePorts, loadOrCreateClusterFile } from "./cluster-file.js";
+import { type ClusterFile, findFreePorts, loadOrCreateClusterFile, loadOrCreatePassword } from "./cluster-file.js";
 import {
   isAlive,
   isProcessRunning,
@@ -33,6 +33,8 @@ export interface LocalClusterOptions {
   readonly backoff?: BackoffPolicy;
   /** How long a child gets between SIGTERM and SIGKILL. */
   readonly stopGraceMs?: number;
+  /** Run the compute role when it is built (default true); false for a caller that is the writer itself. */
+  readonly compute?: boolean;
 }
 
 export interface LocalCluster {
@@ -43,6 +45,8 @@ export interface LocalCluster {
   readonly storage: readonly { nodeId: number; address: string; port: number; metricsPort: number }[];
   /** Every role, including those that cannot run (`unavailable`). */
   readonly roles: readonly Role[];
+  /** Where the compute's password is (`<data-dir>/password`), or undefined when it came from SEDIMENT_PASSWORD. */
+  readonly passwordFile: string | undefined;
   pid(role: string): number | undefined;
   restarts(role: string): number;
   /** Resolves true once every running role accepts TCP connections, false after `timeoutMs`. */
@@ -99,7 +103,11 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       writeSupervisorFile(dataDir, { pid: process.pid, computePort, startedAt: new Date().toISOString() });
     }
     log.info({ created, storage: cluster.storage }, created ? "chose cluster ports" : "reusing cluster ports");
-    const roles = localRoles({ cliPath, dataDir, cluster, computePort });
+    const compute = options.compute ?? true;
+    const fromEnv = process.env.SEDIMENT_PASSWORD;
+    const password =
+      fromEnv !== undefined && fromEnv !== "" ? { password: fromEnv, file: undefined } : loadOrCreatePassword(dataDir);
+    const roles = localRoles({ cliPath, dataDir, cluster, computePort, compute, computePassword: password.password });
     await stopLeftovers(dataDir, roles, graceMs, log, say);
 
     const processes = new Map<string, SupervisedProcess>();
@@ -119,7 +127,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       processes.set(role.name, child);
       child.start();
     }
-    return makeHandle({ dataDir, cluster, computePort, roles, processes, graceMs, log });
+    return makeHandle({ dataDir, cluster, computePort, roles, processes, graceMs, log, passwordFile: password.file });
   } catch (err) {
     removeSupervisorFile(dataDir);
     throw err;
@@ -134,6 +142,7 @@ function makeHandle(s: {
   processes: Map<string, SupervisedProcess>;
   graceMs: number;
   log: Logger;
+  passwordFile: string | undefined;
 }): LocalCluster {
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
@@ -157,6 +166,7 @@ function makeHandle(s: {
       metricsPort: n.metricsPort,
     })),
     roles: s.roles,
+    passwordFile: s.passwordFile,
     pid: (role) => s.processes.get(role)?.pid,
     restarts: (role) => s.processes.get(role)?.restarts ?? 0,
     waitReady: (timeoutMs) => {
