@@ -22,9 +22,13 @@ export interface LocalCluster {
 }
 
 /** Runs `sediment local` as a user would (no TTY, no stdin) on a fresh data dir. */
-export async function startLocalCluster(options: { dataDir?: string; keep?: boolean } = {}): Promise<LocalCluster> {
+export async function startLocalCluster(
+  options: { dataDir?: string; keep?: boolean; compute?: boolean } = {},
+): Promise<LocalCluster> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sediment-test-"));
-  const supervisor: ChildProcess = spawn(process.execPath, [CLI, "local", "--data-dir", dataDir, "--port", "0"], {
+  // Without compute, the caller is the volume's writer itself.
+  const args = [CLI, "local", "--data-dir", dataDir, "--port", "0", ...(options.compute ? [] : ["--no-compute"])];
+  const supervisor: ChildProcess = spawn(process.execPath, args, {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, SEDIMENT_LOG_LEVEL: process.env.SEDIMENT_LOG_LEVEL ?? "warn" },
   });

@@ -6,6 +6,7 @@ import { registry } from "../../common/observe/metrics.js";
 import { PageKind, pageKind } from "../../common/page.js";
 import { RecordKind } from "../../common/record.js";
 import { clogSetStatusPayload, pageInitPayload } from "../../common/redo.js";
+import { AccessFailure } from "./access-error.js";
 import type { BufferPool } from "./buffer-pool.js";
 import { CLOG_RELFILE, type ControlCounters } from "./control.js";
 import type { IsolationLevel, Transaction, TupleId } from "./database.js";
@@ -170,7 +171,10 @@ export class TransactionManager {
     } catch (error) {
       // Fenced: the commit may or may not survive; this writer must stop serving.
       this.running.delete(tx.xid);
-      throw error;
+      throw new AccessFailure(
+        "57P01",
+        `terminating connection: the commit of transaction ${tx.xid} could not be made durable (${(error as Error).message})`,
+      );
     }
     this.finish(tx.xid, XidStatus.Committed);
     commitSeconds.observe((performance.now() - started) / 1000);
