@@ -6,13 +6,23 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type NodeId, nodeId } from "../../services/common/ids.js";
 import type { StorageNodeAddress } from "../../services/compute/storage/cluster.js";
+import { findFreePort } from "./ports.js";
 
 /** The built CLI (tests and benchmarks run real processes from dist/). */
-export const CLI = fileURLToPath(new URL("../../dist/services/cli.js", import.meta.url).href.replace("/dist/dist/", "/dist/"));
+export const CLI = fileURLToPath(
+  new URL("../../dist/services/cli.js", import.meta.url).href.replace("/dist/dist/", "/dist/"),
+);
+
+/** The compute's password in tests (SEDIMENT_PASSWORD of the supervisor). */
+export const TEST_PASSWORD = "sediment-test";
 
 export interface LocalCluster {
   readonly dataDir: string;
   readonly storage: readonly StorageNodeAddress[];
+  /** 0 without compute. */
+  readonly computePort: number;
+  /** postgres:// URL of the compute. */
+  readonly url: string;
   pidOf(name: string): number;
   /** kill -9 of one server process; returns its pid. */
   kill9(name: string): number;
@@ -27,10 +37,16 @@ export async function startLocalCluster(
 ): Promise<LocalCluster> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sediment-test-"));
   // Without compute, the caller is the volume's writer itself.
-  const args = [CLI, "local", "--data-dir", dataDir, "--port", "0", ...(options.compute ? [] : ["--no-compute"])];
+  const computePort = options.compute ? await findFreePort() : 0;
+  const args = [CLI, "local", "--data-dir", dataDir, "--port", String(computePort)];
+  if (!options.compute) args.push("--no-compute");
   const supervisor: ChildProcess = spawn(process.execPath, args, {
     stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, SEDIMENT_LOG_LEVEL: process.env.SEDIMENT_LOG_LEVEL ?? "warn" },
+    env: {
+      ...process.env,
+      SEDIMENT_LOG_LEVEL: process.env.SEDIMENT_LOG_LEVEL ?? "warn",
+      SEDIMENT_PASSWORD: TEST_PASSWORD,
+    },
   });
   const clusterFile = join(dataDir, "cluster.json");
   await waitFor(() => existsSync(clusterFile), 15_000, "cluster.json");
@@ -40,10 +56,13 @@ export async function startLocalCluster(
   };
   const storage = file.storage.map((s) => ({ node: nodeId(s.nodeId) as NodeId, address: `${file.host}:${s.port}` }));
   for (const s of file.storage) await waitFor(() => canConnect(file.host, s.port), 15_000, `storage-${s.nodeId} port`);
+  if (options.compute) await waitFor(() => canConnect(file.host, computePort), 30_000, "compute port");
   const pidOf = (name: string) => Number(readFileSync(join(dataDir, `${name}.pid`), "utf8").trim());
   return {
     dataDir,
     storage,
+    computePort,
+    url: `postgres://postgres:${TEST_PASSWORD}@${file.host}:${computePort}/postgres`,
     pidOf,
     kill9(name) {
       const pid = pidOf(name);
@@ -73,7 +92,8 @@ export async function startLocalCluster(
         await Promise.race([exited, sleep(10_000)]);
         if (supervisor.exitCode === null) supervisor.kill("SIGKILL");
       }
-      if (options.keep !== true && process.env.SEDIMENT_TEST_KEEP === undefined && options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      if (options.keep !== true && process.env.SEDIMENT_TEST_KEEP === undefined && options.dataDir === undefined)
+        rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

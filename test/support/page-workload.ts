@@ -47,7 +47,12 @@ export class PageWorkload {
       const image = this.pages.get(key);
       if (image === undefined) {
         // A page's first record formats it; its insert comes in a later MTR.
-        drafts.push({ pageId: page, prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: pageInitPayload(PageKind.Heap) });
+        drafts.push({
+          pageId: page,
+          prevLsnOfPage: INVALID_LSN,
+          kind: RecordKind.PageInit,
+          payload: pageInitPayload(PageKind.Heap),
+        });
         continue;
       }
       const tuple = this.tuple();
