@@ -1,0 +1,99 @@
+import type { Datum } from "../access/database.js";
+import type { Evaluator, Expr } from "./expr.js";
+import { compile } from "./expr.js";
+import { checkInt8 } from "./operators.js";
+import type { SqlType } from "./types.js";
+
+/**
+ * count and sum, with PostgreSQL's result types: count → int8; sum(int4) →
+ * int8; sum(int8) → numeric (exact, here a bigint); sum of no rows → NULL.
+ */
+
+export interface AggregateSpec {
+  readonly kind: "count" | "sum";
+  /** undefined for count(*). */
+  readonly arg: Expr | undefined;
+  readonly argType: SqlType;
+  readonly type: SqlType;
+}
+
+/** The result type of sum(argType), or undefined when PostgreSQL has no such sum. */
+export function sumType(argType: SqlType): SqlType | undefined {
+  if (argType === "int4") return "int8";
+  if (argType === "int8" || argType === "numeric") return "numeric";
+  return undefined;
+}
+
+/** Running state of one aggregate over one group (the whole input: no GROUP BY). */
+interface Accumulator {
+  add(row: readonly Datum[], params: readonly Datum[]): void;
+  result(): Datum;
+}
+
+/** Whole int4 sums stay exact in a double below 2^53; beyond that the total moves to a bigint. */
+const SAFE_PARTIAL_SUM = 2 ** 52;
+
+function countAccumulator(arg: Evaluator | undefined): Accumulator {
+  let n = 0;
+  return {
+    add: arg === undefined ? () => void n++ : (row, params) => void (arg(row, params) !== null && n++),
+    result: () => BigInt(n),
+  };
+}
+
+function sumInt4Accumulator(arg: Evaluator): Accumulator {
+  let partial = 0;
+  let total = 0n;
+  let any = false;
+  return {
+    add: (row, params) => {
+      const v = arg(row, params);
+      if (v === null) return;
+      any = true;
+      partial += v as number;
+      if (partial > SAFE_PARTIAL_SUM || partial < -SAFE_PARTIAL_SUM) {
+        total += BigInt(partial);
+        partial = 0;
+      }
+    },
+    result: () => (any ? checkInt8(total + BigInt(partial)) : null),
+  };
+}
+
+function sumBigintAccumulator(arg: Evaluator): Accumulator {
+  let total = 0n;
+  let any = false;
+  return {
+    add: (row, params) => {
+      const v = arg(row, params);
+      if (v === null) return;
+      any = true;
+      total += v as bigint;
+    },
+    result: () => (any ? total : null),
+  };
+}
+
+function accumulator(spec: AggregateSpec): Accumulator {
+  const arg = spec.arg === undefined ? undefined : compile(spec.arg);
+  if (spec.kind === "count") return countAccumulator(arg);
+  if (spec.argType === "int4") return sumInt4Accumulator(arg!);
+  return sumBigintAccumulator(arg!);
+}
+
+/** Folds rows into the aggregates; `results()` is the row the aggregate query's targets read (aggref i). */
+export class Aggregation {
+  private readonly accumulators: readonly Accumulator[];
+
+  constructor(specs: readonly AggregateSpec[]) {
+    this.accumulators = specs.map(accumulator);
+  }
+
+  add(row: readonly Datum[], params: readonly Datum[]): void {
+    for (const acc of this.accumulators) acc.add(row, params);
+  }
+
+  results(): Datum[] {
+    return this.accumulators.map((acc) => acc.result());
+  }
+}

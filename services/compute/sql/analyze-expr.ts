@@ -1,0 +1,338 @@
+import type { A_Const, A_Expr, BoolExpr, ColumnRef, FuncCall, Node, TypeCast, TypeName } from "libpg-query";
+import type { ColumnType, Datum, Table } from "../access/database.js";
+import type { AggregateSpec } from "./aggregate.js";
+import { sumType } from "./aggregate.js";
+import { coerce, explicitCast } from "./casts.js";
+import { Code, notSupported, sqlError } from "./errors.js";
+import type { Expr, Value } from "./expr.js";
+import { exprType } from "./expr.js";
+import { constructName, nodeLocation, stringList } from "./nodes.js";
+import type { ArithmeticOp, ComparisonOp } from "./operators.js";
+import { ARITHMETIC_OPS, COMPARISON_OPS, arithmetic, comparison, negation } from "./operators.js";
+import type { ParamSlots } from "./params.js";
+import { type SqlType, columnTypeOfName, isNumericType, typeDisplay, widerNumeric } from "./types.js";
+
+/**
+ * Parse-tree expressions → typed `Expr`, as PostgreSQL's parse_expr.c does
+ * for our subset: names to columns, operators resolved by operand types
+ * (unknown literals and parameters take the other side's type), errors with
+ * the position of the offending node.
+ */
+
+/** The one table in scope, as FROM or the target of UPDATE/DELETE names it. */
+export interface Relation {
+  readonly table: Table;
+  /** The alias if there is one, else the table name. */
+  readonly refname: string;
+  readonly aliased: boolean;
+}
+
+export interface ExprContext {
+  readonly relation: Relation | undefined;
+  readonly params: ParamSlots;
+  /** The clause, for messages: "WHERE", "LIMIT", "VALUES", "UPDATE" … */
+  readonly clause: string;
+  /** Where aggregates found here are collected; undefined: not allowed in this clause. */
+  readonly aggregates?: AggregateSpec[];
+  /** Inside an aggregate's argument (aggregates cannot nest). */
+  readonly inAggregate?: boolean;
+  /** Column references outside aggregates, for the check that an aggregate query has none. */
+  readonly columnRefs?: { readonly name: string; readonly location: number }[];
+}
+
+export function analyzeExpr(node: Node, ctx: ExprContext): Expr {
+  if ("A_Const" in node) return analyzeConst(node.A_Const);
+  if ("ParamRef" in node) {
+    const location = node.ParamRef.location ?? -1;
+    return { kind: "param", slot: ctx.params.slot(node.ParamRef.number ?? 0, location), location };
+  }
+  if ("ColumnRef" in node) return analyzeColumnRef(node.ColumnRef, ctx);
+  if ("A_Expr" in node) return analyzeOperator(node.A_Expr, ctx);
+  if ("BoolExpr" in node) return analyzeBoolExpr(node.BoolExpr, ctx);
+  if ("NullTest" in node) {
+    const arg = analyzeExpr(node.NullTest.arg!, ctx);
+    return { kind: "isnull", negated: node.NullTest.nulltesttype === "IS_NOT_NULL", arg };
+  }
+  if ("TypeCast" in node) return analyzeTypeCast(node.TypeCast, ctx);
+  if ("FuncCall" in node) return analyzeFuncCall(node.FuncCall, ctx);
+  throw notSupported(constructName(node), nodeLocation(node));
+}
+
+/** Integer literals are int4, else int8, else numeric, as make_const decides. */
+function analyzeConst(c: A_Const): Expr {
+  const location = c.location ?? -1;
+  if (c.isnull === true) return { kind: "const", type: "unknown", value: null, location };
+  if (c.ival !== undefined) return { kind: "const", type: "int4", value: c.ival.ival ?? 0, location };
+  if (c.boolval !== undefined) return { kind: "const", type: "bool", value: c.boolval.boolval ?? false, location };
+  if (c.sval !== undefined) return { kind: "const", type: "unknown", value: c.sval.sval ?? "", location };
+  if (c.fval !== undefined) {
+    const text = c.fval.fval ?? "";
+    if (!/^-?\d+$/.test(text)) throw notSupported("non-integer numeric constants", location);
+    const n = BigInt(text);
+    if (n >= -(2n ** 31n) && n < 2n ** 31n) return { kind: "const", type: "int4", value: Number(n), location };
+    if (n >= -(2n ** 63n) && n < 2n ** 63n) return { kind: "const", type: "int8", value: n, location };
+    return { kind: "const", type: "numeric", value: n, location };
+  }
+  throw notSupported("bit string constants", location);
+}
+
+function analyzeColumnRef(ref: ColumnRef, ctx: ExprContext): Expr {
+  const location = ref.location ?? -1;
+  const names = stringList(ref.fields);
+  if (names === undefined) throw notSupported("whole-row references", location);
+  const resolved = resolveColumn(names, ctx.relation, location);
+  if (ctx.columnRefs !== undefined && !ctx.inAggregate) {
+    ctx.columnRefs.push({ name: `${ctx.relation!.refname}.${resolved.name}`, location });
+  }
+  return { kind: "column", type: resolved.type, index: resolved.index };
+}
+
+interface ResolvedColumn {
+  readonly index: number;
+  readonly name: string;
+  readonly type: ColumnType;
+}
+
+/** `col`, `rel.col` or `public.table.col` against the one relation in scope. */
+function resolveColumn(names: readonly string[], relation: Relation | undefined, location: number): ResolvedColumn {
+  const column = names[names.length - 1]!;
+  if (names.length === 1) {
+    const found = relation && findColumn(relation.table, column);
+    if (found !== undefined) return found;
+    if (relation !== undefined && column === relation.refname) throw notSupported("whole-row references", location);
+    throw sqlError(Code.undefinedColumn, `column "${column}" does not exist`, location);
+  }
+  if (names.length > 3) throw notSupported("cross-database references", location);
+  const qualifier = names[names.length - 2]!;
+  const schema = names.length === 3 ? names[0] : undefined;
+  const matches =
+    relation !== undefined &&
+    qualifier === relation.refname &&
+    (schema === undefined || (schema === "public" && !relation.aliased));
+  if (!matches) {
+    if (relation?.aliased && qualifier === relation.table.name) {
+      throw sqlError(Code.undefinedTable, `invalid reference to FROM-clause entry for table "${qualifier}"`, location, {
+        hint: `Perhaps you meant to reference the table alias "${relation.refname}".`,
+      });
+    }
+    throw sqlError(Code.undefinedTable, `missing FROM-clause entry for table "${qualifier}"`, location);
+  }
+  const found = findColumn(relation.table, column);
+  if (found === undefined)
+    throw sqlError(Code.undefinedColumn, `column ${qualifier}.${column} does not exist`, location);
+  return found;
+}
+
+function findColumn(table: Table, name: string): ResolvedColumn | undefined {
+  const index = table.columns.findIndex((c) => c.name === name);
+  if (index < 0) return undefined;
+  return { index, name, type: table.columns[index]!.type };
+}
+
+function operatorName(e: A_Expr): string | undefined {
+  const names = stringList(e.name);
+  if (names === undefined || names.length === 0 || names.length > 2) return undefined;
+  if (names.length === 2 && names[0] !== "pg_catalog") return undefined;
+  return names[names.length - 1];
+}
+
+const EXPR_KIND_NAMES: Readonly<Record<string, string>> = {
+  AEXPR_OP_ANY: "ANY",
+  AEXPR_OP_ALL: "ALL",
+  AEXPR_DISTINCT: "IS DISTINCT FROM",
+  AEXPR_NOT_DISTINCT: "IS NOT DISTINCT FROM",
+  AEXPR_NULLIF: "NULLIF",
+  AEXPR_IN: "IN",
+  AEXPR_LIKE: "LIKE",
+  AEXPR_ILIKE: "ILIKE",
+  AEXPR_SIMILAR: "SIMILAR TO",
+  AEXPR_BETWEEN: "BETWEEN",
+  AEXPR_NOT_BETWEEN: "NOT BETWEEN",
+  AEXPR_BETWEEN_SYM: "BETWEEN SYMMETRIC",
+  AEXPR_NOT_BETWEEN_SYM: "NOT BETWEEN SYMMETRIC",
+};
+
+function analyzeOperator(e: A_Expr, ctx: ExprContext): Expr {
+  const location = e.location ?? -1;
+  if (e.kind !== "AEXPR_OP") throw notSupported(EXPR_KIND_NAMES[e.kind ?? ""] ?? String(e.kind), location);
+  const op = operatorName(e);
+  if (op === undefined) throw notSupported("qualified operator names", location);
+  if (e.lexpr === undefined) {
+    if (op !== "-" && op !== "+") throw notSupported(`operator ${op}`, location);
+    return prefixOperator(op, analyzeExpr(e.rexpr!, ctx), location);
+  }
+  if (e.rexpr === undefined) throw notSupported(`postfix operator ${op}`, location);
+  const left = analyzeExpr(e.lexpr, ctx);
+  const right = analyzeExpr(e.rexpr, ctx);
+  if (ARITHMETIC_OPS.has(op)) return arithmeticOperator(op as ArithmeticOp, left, right, location);
+  if (COMPARISON_OPS.has(op)) return comparisonOperator(op as ComparisonOp, left, right, location);
+  throw notSupported(`operator ${op}`, location);
+}
+
+function operatorError(op: string, types: readonly SqlType[], location: number, ambiguous: boolean): never {
+  const signature =
+    types.length === 1
+      ? `${op} ${typeDisplay(types[0]!)}`
+      : `${typeDisplay(types[0]!)} ${op} ${typeDisplay(types[1]!)}`;
+  if (ambiguous) {
+    throw sqlError(Code.ambiguousFunction, `operator is not unique: ${signature}`, location, {
+      hint: "Could not choose a best candidate operator. You might need to add explicit type casts.",
+    });
+  }
+  throw sqlError(Code.undefinedFunction, `operator does not exist: ${signature}`, location, {
+    hint: "No operator matches the given name and argument types. You might need to add explicit type casts.",
+  });
+}
+
+function prefixOperator(op: "-" | "+", arg: Expr, location: number): Expr {
+  const type = exprType(arg);
+  if (type === "unknown") operatorError(op, [type], location, true);
+  if (!isNumericType(type)) operatorError(op, [type], location, false);
+  if (op === "+") return arg;
+  return unaryCall(type, arg, negation(type)!);
+}
+
+/** The common operand type of a binary operator, or undefined if there is none. */
+function operandType(left: SqlType, right: SqlType): SqlType | undefined {
+  if (left === "unknown" && right === "unknown") return "text";
+  if (left === "unknown") return right;
+  if (right === "unknown") return left;
+  if (isNumericType(left) && isNumericType(right)) return widerNumeric(left, right);
+  return left === right ? left : undefined;
+}
+
+function arithmeticOperator(op: ArithmeticOp, left: Expr, right: Expr, location: number): Expr {
+  const lt = exprType(left);
+  const rt = exprType(right);
+  if (lt === "unknown" && rt === "unknown") operatorError(op, [lt, rt], location, true);
+  const type = operandType(lt, rt);
+  if (type === undefined || !isNumericType(type)) operatorError(op, [lt, rt], location, false);
+  const fn = arithmetic(op, type);
+  if (fn === undefined) throw notSupported(`numeric operator ${op}`, location);
+  return binaryCall(type, coerceOperand(left, type), coerceOperand(right, type), fn);
+}
+
+function comparisonOperator(op: ComparisonOp, left: Expr, right: Expr, location: number): Expr {
+  const lt = exprType(left);
+  const rt = exprType(right);
+  const type = operandType(lt, rt);
+  if (type === undefined || type === "void") operatorError(op, [lt, rt], location, false);
+  return binaryCall("bool", coerceOperand(left, type), coerceOperand(right, type), comparison(op, type));
+}
+
+function coerceOperand(e: Expr, type: SqlType): Expr {
+  const result = coerce(e, type, "implicit");
+  if (result === undefined) throw new Error(`no implicit cast from ${exprType(e)} to ${type}`);
+  return result;
+}
+
+/** A strict call; on constants it is folded now, so `1/0` fails before any row is read, as in PostgreSQL. */
+export function unaryCall(type: SqlType, arg: Expr, fn: (a: Value) => Datum): Expr {
+  if (arg.kind === "const") {
+    return { kind: "const", type, value: arg.value === null ? null : fn(arg.value), location: arg.location };
+  }
+  return { kind: "unary", type, arg, fn };
+}
+
+function binaryCall(type: SqlType, left: Expr, right: Expr, fn: (a: Value, b: Value) => Datum): Expr {
+  if (left.kind === "const" && right.kind === "const") {
+    const value = left.value === null || right.value === null ? null : fn(left.value, right.value);
+    return { kind: "const", type, value, location: left.location };
+  }
+  return { kind: "binary", type, left, right, fn };
+}
+
+function analyzeBoolExpr(e: BoolExpr, ctx: ExprContext): Expr {
+  const name = e.boolop === "AND_EXPR" ? "AND" : e.boolop === "OR_EXPR" ? "OR" : "NOT";
+  const args = (e.args ?? []).map((arg) => booleanCondition(arg, ctx, name));
+  if (name === "NOT") return { kind: "not", arg: args[0]! };
+  return { kind: name === "AND" ? "and" : "or", args };
+}
+
+/** A condition (WHERE, AND, OR, NOT): boolean, or unknown read as boolean; else 42804. */
+export function booleanCondition(node: Node, ctx: ExprContext, clause: string): Expr {
+  const e = analyzeExpr(node, ctx);
+  const type = exprType(e);
+  const result = type === "bool" || type === "unknown" ? coerce(e, "bool", "implicit") : undefined;
+  if (result !== undefined) return result;
+  throw sqlError(
+    Code.datatypeMismatch,
+    `argument of ${clause} must be type boolean, not type ${typeDisplay(type)}`,
+    nodeLocation(node),
+  );
+}
+
+/** The SqlType a TypeName names, or 0A000 naming it. */
+export function typeOfTypeName(t: TypeName): ColumnType {
+  const names = stringList(t.names) ?? [];
+  const location = t.location ?? -1;
+  const type = columnTypeOfName(names);
+  const shown = names.filter((n) => n !== "pg_catalog").join(".");
+  if (type === undefined) throw notSupported(`type ${shown}`, location);
+  if ((t.arrayBounds?.length ?? 0) > 0) throw notSupported(`array types`, location);
+  if ((t.typmods?.length ?? 0) > 0) throw notSupported(`type modifiers on ${shown}`, location);
+  if (t.setof === true || t.pct_type === true) throw notSupported(`type ${shown}`, location);
+  return type;
+}
+
+function analyzeTypeCast(c: TypeCast, ctx: ExprContext): Expr {
+  const type = typeOfTypeName(c.typeName ?? {});
+  return explicitCast(analyzeExpr(c.arg!, ctx), type, c.location ?? -1);
+}
+
+function analyzeFuncCall(f: FuncCall, ctx: ExprContext): Expr {
+  const location = f.location ?? -1;
+  const names = stringList(f.funcname) ?? [];
+  const name = names[names.length - 1] ?? "";
+  const qualifiedOk = names.length === 1 || (names.length === 2 && names[0] === "pg_catalog");
+  if (qualifiedOk && (name === "count" || name === "sum")) return analyzeAggregate(name, f, ctx);
+  if (qualifiedOk && name === "pg_sleep")
+    throw notSupported("pg_sleep() other than as SELECT pg_sleep(seconds)", location);
+  throw notSupported(`function ${names.join(".")}()`, location);
+}
+
+function analyzeAggregate(name: "count" | "sum", f: FuncCall, ctx: ExprContext): Expr {
+  const location = f.location ?? -1;
+  if (ctx.inAggregate) throw sqlError(Code.groupingError, "aggregate function calls cannot be nested", location);
+  if (ctx.aggregates === undefined) {
+    throw sqlError(Code.groupingError, `aggregate functions are not allowed in ${ctx.clause}`, location);
+  }
+  if (f.agg_distinct === true) throw notSupported("DISTINCT in aggregates", location);
+  if (f.agg_filter !== undefined) throw notSupported("FILTER", location);
+  if ((f.agg_order?.length ?? 0) > 0) throw notSupported("ORDER BY in aggregates", location);
+  if (f.over !== undefined) throw notSupported("window functions", location);
+  if (f.agg_within_group === true) throw notSupported("WITHIN GROUP", location);
+  if (f.func_variadic === true) throw notSupported("VARIADIC", location);
+  const args = (f.args ?? []).map((a) => analyzeExpr(a, { ...ctx, inAggregate: true }));
+  const spec = aggregateSpec(name, f.agg_star === true, args, location);
+  ctx.aggregates.push(spec);
+  return { kind: "aggref", type: spec.type, index: ctx.aggregates.length - 1 };
+}
+
+function aggregateSpec(name: "count" | "sum", star: boolean, args: readonly Expr[], location: number): AggregateSpec {
+  const argTypes = args.map(exprType);
+  const signature = `${name}(${argTypes.map(typeDisplay).join(", ")})`;
+  const noSuchFunction: () => never = () => {
+    throw sqlError(Code.undefinedFunction, `function ${signature} does not exist`, location, {
+      hint: "No function matches the given name and argument types. You might need to add explicit type casts.",
+    });
+  };
+  if (name === "count") {
+    if (star) return { kind: "count", arg: undefined, argType: "int8", type: "int8" };
+    if (args.length === 0) {
+      throw sqlError("42809", "count(*) must be used to call a parameterless aggregate function", location);
+    }
+    if (args.length > 1) noSuchFunction();
+    return { kind: "count", arg: args[0], argType: argTypes[0]!, type: "int8" };
+  }
+  if (star || args.length !== 1) noSuchFunction();
+  const argType = argTypes[0]!;
+  if (argType === "unknown") {
+    throw sqlError(Code.ambiguousFunction, `function ${signature} is not unique`, location, {
+      hint: "Could not choose a best candidate function. You might need to add explicit type casts.",
+    });
+  }
+  const type = sumType(argType);
+  if (type === undefined) noSuchFunction();
+  return { kind: "sum", arg: args[0], argType, type };
+}

@@ -1,0 +1,57 @@
+import type { Node, RangeVar } from "libpg-query";
+import type { Table } from "../access/database.js";
+import type { Relation } from "./analyze-expr.js";
+import { Code, notSupported, sqlError } from "./errors.js";
+import { nodeLocation, nodeTag } from "./nodes.js";
+import type { ParamSlots } from "./params.js";
+
+/** What analysis may ask of the catalog, and the statement's parameters. */
+export interface AnalyzeEnv {
+  /** The table visible to the statement's transaction (started on first use). */
+  lookupTable(name: string): Promise<Table | undefined>;
+  readonly params: ParamSlots;
+}
+
+/** There is one schema, public; the system schemas are not readable. */
+export function checkSchema(schema: string | undefined, catalog: string | undefined, location: number): void {
+  if (catalog !== undefined) throw notSupported("cross-database references", location);
+  if (schema === undefined || schema === "public") return;
+  if (schema === "pg_catalog" || schema === "information_schema") throw notSupported("system catalogs", location);
+  throw sqlError(Code.undefinedSchema, `schema "${schema}" does not exist`, location);
+}
+
+/** A table named in FROM, UPDATE or DELETE: 42P01 if there is none by that name. */
+export async function resolveRangeVar(rv: RangeVar, env: AnalyzeEnv): Promise<Relation> {
+  const location = rv.location ?? -1;
+  checkSchema(rv.schemaname, rv.catalogname, location);
+  const name = rv.relname ?? "";
+  const table = await env.lookupTable(name);
+  if (table === undefined) {
+    const shown = rv.schemaname === undefined ? name : `${rv.schemaname}.${name}`;
+    throw sqlError(Code.undefinedTable, `relation "${shown}" does not exist`, location);
+  }
+  if ((rv.alias?.colnames?.length ?? 0) > 0) throw notSupported("column aliases", location);
+  const alias = rv.alias?.aliasname;
+  return { table, refname: alias ?? name, aliased: alias !== undefined };
+}
+
+const FROM_ITEM_NAMES: Readonly<Record<string, string>> = {
+  JoinExpr: "JOIN",
+  RangeSubselect: "subqueries in FROM",
+  RangeFunction: "functions in FROM",
+  RangeTableSample: "TABLESAMPLE",
+  RangeTableFunc: "XMLTABLE",
+  JsonTable: "JSON_TABLE",
+};
+
+/** FROM with at most one plain table. */
+export async function resolveFrom(from: readonly Node[] | undefined, env: AnalyzeEnv): Promise<Relation | undefined> {
+  if (from === undefined || from.length === 0) return undefined;
+  if (from.length > 1) throw notSupported("JOIN", nodeLocation(from[1]));
+  const item = from[0]!;
+  if (!("RangeVar" in item)) {
+    const tag = nodeTag(item);
+    throw notSupported(FROM_ITEM_NAMES[tag] ?? tag, nodeLocation(item));
+  }
+  return resolveRangeVar(item.RangeVar, env);
+}

@@ -1,0 +1,257 @@
+import type { ColumnDef, CreateStmt, DropStmt, Node, SelectStmt, TransactionStmt } from "libpg-query";
+import type { Column, IsolationLevel } from "../access/database.js";
+import { analyzeDelete, analyzeInsert, analyzeUpdate } from "./analyze-dml.js";
+import { analyzeExpr, typeOfTypeName } from "./analyze-expr.js";
+import type { AnalyzeEnv } from "./analyze-relation.js";
+import { checkSchema } from "./analyze-relation.js";
+import { analyzeSelect } from "./analyze-select.js";
+import { coerce } from "./casts.js";
+import { Code, notSupported, sqlError } from "./errors.js";
+import { exprType } from "./expr.js";
+import { nodeLocation, nodeTag, stringList } from "./nodes.js";
+import type { BeginQuery, CreateTableQuery, DropTableQuery, Query, SleepQuery } from "./query.js";
+import { isNumericType, typeDisplay } from "./types.js";
+
+/** A parse tree → Query: the statement dispatch, DDL, transaction control and pg_sleep. */
+
+export type { AnalyzeEnv };
+
+/** PostgreSQL's MaxHeapAttributeNumber. */
+export const COLUMNS_MAX = 1600;
+
+const STATEMENT_NAMES: Readonly<Record<string, string>> = {
+  VariableSetStmt: "SET",
+  VariableShowStmt: "SHOW",
+  ExplainStmt: "EXPLAIN",
+  CopyStmt: "COPY",
+  IndexStmt: "CREATE INDEX",
+  AlterTableStmt: "ALTER TABLE",
+  TruncateStmt: "TRUNCATE",
+  VacuumStmt: "VACUUM/ANALYZE",
+  ViewStmt: "CREATE VIEW",
+  CreateSeqStmt: "CREATE SEQUENCE",
+  CreateTableAsStmt: "CREATE TABLE AS",
+  PrepareStmt: "PREPARE",
+  ExecuteStmt: "EXECUTE",
+  DeallocateStmt: "DEALLOCATE",
+  DeclareCursorStmt: "DECLARE CURSOR",
+  FetchStmt: "FETCH",
+  ClosePortalStmt: "CLOSE",
+  LockStmt: "LOCK",
+  DiscardStmt: "DISCARD",
+  MergeStmt: "MERGE",
+  CallStmt: "CALL",
+  DoStmt: "DO",
+  ListenStmt: "LISTEN",
+  NotifyStmt: "NOTIFY",
+  UnlistenStmt: "UNLISTEN",
+  RenameStmt: "ALTER … RENAME",
+  CreateSchemaStmt: "CREATE SCHEMA",
+  CreatedbStmt: "CREATE DATABASE",
+  CreateFunctionStmt: "CREATE FUNCTION",
+  CheckPointStmt: "CHECKPOINT",
+};
+
+export async function analyzeStatement(node: Node, env: AnalyzeEnv): Promise<Query> {
+  if ("SelectStmt" in node) return sleepQuery(node.SelectStmt, env) ?? analyzeSelect(node.SelectStmt, env);
+  if ("InsertStmt" in node) return analyzeInsert(node.InsertStmt, env);
+  if ("UpdateStmt" in node) return analyzeUpdate(node.UpdateStmt, env);
+  if ("DeleteStmt" in node) return analyzeDelete(node.DeleteStmt, env);
+  if ("CreateStmt" in node) return analyzeCreateTable(node.CreateStmt);
+  if ("DropStmt" in node) return analyzeDropTable(node.DropStmt);
+  if ("TransactionStmt" in node) return analyzeTransaction(node.TransactionStmt);
+  const tag = nodeTag(node);
+  throw notSupported(STATEMENT_NAMES[tag] ?? tag.replace(/Stmt$/, ""));
+}
+
+/** Statements allowed in a failed transaction block (PostgreSQL's IsTransactionExitStmt). */
+export function isTransactionExit(node: Node): boolean {
+  if (!("TransactionStmt" in node)) return false;
+  const kind = node.TransactionStmt.kind;
+  return kind === "TRANS_STMT_COMMIT" || kind === "TRANS_STMT_ROLLBACK" || kind === "TRANS_STMT_ROLLBACK_TO";
+}
+
+/** `SELECT pg_sleep(x) [AS name]` and nothing else; undefined if the statement is not that. */
+function sleepQuery(s: SelectStmt, env: AnalyzeEnv): SleepQuery | undefined {
+  const targets = s.targetList ?? [];
+  const only = targets.length === 1 ? targets[0] : undefined;
+  const target = only !== undefined && "ResTarget" in only ? only.ResTarget : undefined;
+  const call = target?.val !== undefined && "FuncCall" in target.val ? target.val.FuncCall : undefined;
+  const names = stringList(call?.funcname) ?? [];
+  const isSleep = names[names.length - 1] === "pg_sleep" && (names.length === 1 || names[0] === "pg_catalog");
+  if (call === undefined || !isSleep) return undefined;
+  const plain =
+    s.fromClause === undefined &&
+    s.whereClause === undefined &&
+    s.sortClause === undefined &&
+    s.limitCount === undefined &&
+    s.limitOffset === undefined &&
+    (s.op === undefined || s.op === "SETOP_NONE");
+  const location = call.location ?? -1;
+  if (!plain) throw notSupported("pg_sleep() other than as SELECT pg_sleep(seconds)", location);
+  const args = call.args ?? [];
+  if (args.length !== 1 || call.agg_star === true) throw notSupported("this pg_sleep() call", location);
+  const arg = args[0]!;
+  const name = target?.name ?? "pg_sleep";
+  const literal = "A_Const" in arg ? (arg.A_Const.fval?.fval ?? arg.A_Const.sval?.sval) : undefined;
+  if (literal !== undefined) {
+    // pg_sleep takes float8: the one place a fractional number is accepted.
+    const seconds = Number(literal);
+    if (literal.trim() === "" || Number.isNaN(seconds)) {
+      throw sqlError(
+        Code.invalidTextRepresentation,
+        `invalid input syntax for type double precision: "${literal}"`,
+        nodeLocation(arg),
+      );
+    }
+    return { kind: "sleep", name, seconds };
+  }
+  let seconds = analyzeExpr(arg, { relation: undefined, params: env.params, clause: "pg_sleep" });
+  // Whole seconds only from parameters and strings: there is no float8 here.
+  if (exprType(seconds) === "unknown") seconds = coerce(seconds, "int8", "implicit")!;
+  const type = exprType(seconds);
+  if (!isNumericType(type)) {
+    throw sqlError(Code.undefinedFunction, `function pg_sleep(${typeDisplay(type)}) does not exist`, location, {
+      hint: "No function matches the given name and argument types. You might need to add explicit type casts.",
+    });
+  }
+  return { kind: "sleep", name, seconds };
+}
+
+function analyzeCreateTable(s: CreateStmt): CreateTableQuery {
+  const rv = s.relation!;
+  const location = rv.location ?? -1;
+  checkSchema(rv.schemaname, rv.catalogname, location);
+  if (rv.relpersistence === "t") throw notSupported("temporary tables", location);
+  if (rv.relpersistence === "u") throw notSupported("unlogged tables", location);
+  if ((s.inhRelations?.length ?? 0) > 0) throw notSupported("INHERITS");
+  if (s.partspec !== undefined) throw notSupported("PARTITION BY");
+  if (s.partbound !== undefined) throw notSupported("PARTITION OF");
+  if (s.ofTypename !== undefined) throw notSupported("CREATE TABLE … OF");
+  if ((s.options?.length ?? 0) > 0) throw notSupported("WITH (storage parameters)");
+  if (s.tablespacename !== undefined) throw notSupported("TABLESPACE");
+  if (s.accessMethod !== undefined) throw notSupported("USING (table access method)");
+  if (s.oncommit !== undefined && s.oncommit !== "ONCOMMIT_NOOP") throw notSupported("ON COMMIT");
+  const name = rv.relname ?? "";
+  const columns: Column[] = [];
+  for (const element of s.tableElts ?? []) {
+    if (!("ColumnDef" in element)) {
+      const what = "Constraint" in element ? constraintName(element.Constraint.contype) : "LIKE";
+      throw notSupported(what, nodeLocation(element));
+    }
+    const column = columnDefinition(element.ColumnDef, name);
+    if (columns.some((c) => c.name === column.name)) {
+      throw sqlError(Code.duplicateColumn, `column "${column.name}" specified more than once`);
+    }
+    columns.push(column);
+  }
+  if (columns.length > COLUMNS_MAX) {
+    throw sqlError(Code.tooManyColumns, `tables can have at most ${COLUMNS_MAX} columns`);
+  }
+  return { kind: "create-table", name, columns, ifNotExists: s.if_not_exists === true };
+}
+
+const CONSTRAINT_NAMES: Readonly<Record<string, string>> = {
+  CONSTR_DEFAULT: "DEFAULT",
+  CONSTR_IDENTITY: "GENERATED … AS IDENTITY",
+  CONSTR_GENERATED: "GENERATED columns",
+  CONSTR_CHECK: "CHECK constraints",
+  CONSTR_PRIMARY: "PRIMARY KEY",
+  CONSTR_UNIQUE: "UNIQUE constraints",
+  CONSTR_EXCLUSION: "EXCLUDE constraints",
+  CONSTR_FOREIGN: "FOREIGN KEY",
+  CONSTR_NOTNULL: "NOT NULL table constraints",
+};
+
+function constraintName(contype: string | undefined): string {
+  return CONSTRAINT_NAMES[contype ?? ""] ?? "constraint attributes (DEFERRABLE …)";
+}
+
+function columnDefinition(def: ColumnDef, table: string): Column {
+  const name = def.colname ?? "";
+  const type = typeOfTypeName(def.typeName ?? {});
+  if (def.collClause !== undefined) throw notSupported("COLLATE", def.collClause.location);
+  if (def.compression !== undefined) throw notSupported("COMPRESSION", def.location);
+  if (def.storage_name !== undefined) throw notSupported("STORAGE", def.location);
+  let notNull: boolean | undefined;
+  for (const node of def.constraints ?? []) {
+    const c = "Constraint" in node ? node.Constraint : undefined;
+    const kind = c?.contype;
+    if (kind !== "CONSTR_NOTNULL" && kind !== "CONSTR_NULL") throw notSupported(constraintName(kind), c?.location);
+    const wantNotNull = kind === "CONSTR_NOTNULL";
+    if (notNull !== undefined && notNull !== wantNotNull) {
+      throw sqlError(
+        Code.syntaxError,
+        `conflicting NULL/NOT NULL declarations for column "${name}" of table "${table}"`,
+        c?.location,
+      );
+    }
+    notNull = wantNotNull;
+  }
+  return { name, type, notNull: notNull === true };
+}
+
+const OBJECT_NAMES: Readonly<Record<string, string>> = {
+  OBJECT_INDEX: "DROP INDEX",
+  OBJECT_VIEW: "DROP VIEW",
+  OBJECT_SEQUENCE: "DROP SEQUENCE",
+  OBJECT_SCHEMA: "DROP SCHEMA",
+  OBJECT_MATVIEW: "DROP MATERIALIZED VIEW",
+  OBJECT_FUNCTION: "DROP FUNCTION",
+  OBJECT_TYPE: "DROP TYPE",
+};
+
+function analyzeDropTable(s: DropStmt): DropTableQuery {
+  if (s.removeType !== "OBJECT_TABLE") {
+    throw notSupported(OBJECT_NAMES[s.removeType ?? ""] ?? `DROP ${String(s.removeType).replace(/^OBJECT_/, "")}`);
+  }
+  if (s.concurrent === true) throw notSupported("DROP … CONCURRENTLY");
+  const names = (s.objects ?? []).map((object) => {
+    const parts = "List" in object ? stringList(object.List.items) : undefined;
+    if (parts === undefined || parts.length === 0) throw notSupported("this DROP TABLE name");
+    if (parts.length > 3)
+      throw sqlError(Code.syntaxError, `improper qualified name (too many dotted names): ${parts.join(".")}`);
+    checkSchema(parts.length >= 2 ? parts[parts.length - 2] : undefined, parts.length === 3 ? parts[0] : undefined, -1);
+    return parts[parts.length - 1]!;
+  });
+  return { kind: "drop-table", names, ifExists: s.missing_ok === true };
+}
+
+function analyzeTransaction(s: TransactionStmt): Query {
+  switch (s.kind) {
+    case "TRANS_STMT_BEGIN":
+    case "TRANS_STMT_START":
+      return beginQuery(s.options ?? []);
+    case "TRANS_STMT_COMMIT":
+      if (s.chain === true) throw notSupported("COMMIT AND CHAIN");
+      return { kind: "commit" };
+    case "TRANS_STMT_ROLLBACK":
+      if (s.chain === true) throw notSupported("ROLLBACK AND CHAIN");
+      return { kind: "rollback" };
+    case "TRANS_STMT_SAVEPOINT":
+    case "TRANS_STMT_RELEASE":
+    case "TRANS_STMT_ROLLBACK_TO":
+      throw notSupported("savepoints", s.location);
+    default:
+      throw notSupported("two-phase commit", s.location);
+  }
+}
+
+function beginQuery(options: readonly Node[]): BeginQuery {
+  let isolation: IsolationLevel | undefined;
+  let readOnly: boolean | undefined;
+  for (const node of options) {
+    const def = "DefElem" in node ? node.DefElem : undefined;
+    const arg = def?.arg !== undefined && "A_Const" in def.arg ? def.arg.A_Const : undefined;
+    if (def?.defname === "transaction_isolation") {
+      const level = arg?.sval?.sval;
+      if (level === "serializable") throw notSupported("SERIALIZABLE isolation", def.location);
+      isolation = level === "repeatable read" ? "repeatable read" : "read committed"; // read uncommitted is read committed
+    } else if (def?.defname === "transaction_read_only") {
+      readOnly = (arg?.ival?.ival ?? 0) !== 0;
+    } else if (def?.defname !== "transaction_deferrable") {
+      throw notSupported(`transaction option ${def?.defname}`, def?.location);
+    }
+  }
+  return { kind: "begin", isolation, readOnly };
+}

@@ -1,0 +1,167 @@
+import type { Datum } from "../access/database.js";
+import type { SqlType } from "./types.js";
+
+/**
+ * Typed expressions, as analysis leaves them, and their compilation into
+ * closures that run once per row. Operators and casts are strict functions
+ * (NULL in, NULL out), resolved with their types at analysis time; AND, OR,
+ * NOT and IS NULL carry SQL's three-valued logic here.
+ */
+
+/** A non-NULL value. */
+export type Value = Exclude<Datum, null>;
+
+/**
+ * `$n`. One slot per parameter, shared by every reference to it, so a type
+ * learned from a later context (`$1 IS NULL OR a = $1`) reaches them all.
+ */
+export interface ParamSlot {
+  readonly index: number;
+  /** "unknown" until the client (Parse) or a context gives it a type; text if nothing does. */
+  type: SqlType;
+}
+
+export type Expr =
+  | { readonly kind: "const"; readonly type: SqlType; readonly value: Datum; readonly location: number }
+  | { readonly kind: "param"; readonly slot: ParamSlot; readonly location: number }
+  | { readonly kind: "column"; readonly type: SqlType; readonly index: number }
+  /** The result of aggregate `index`: evaluated over the row of aggregate results. */
+  | { readonly kind: "aggref"; readonly type: SqlType; readonly index: number }
+  | { readonly kind: "unary"; readonly type: SqlType; readonly arg: Expr; readonly fn: (a: Value) => Datum }
+  | {
+      readonly kind: "binary";
+      readonly type: SqlType;
+      readonly left: Expr;
+      readonly right: Expr;
+      readonly fn: (a: Value, b: Value) => Datum;
+    }
+  | { readonly kind: "and" | "or"; readonly args: readonly Expr[] }
+  | { readonly kind: "not"; readonly arg: Expr }
+  | { readonly kind: "isnull"; readonly negated: boolean; readonly arg: Expr };
+
+export function exprType(e: Expr): SqlType {
+  switch (e.kind) {
+    case "param":
+      return e.slot.type;
+    case "and":
+    case "or":
+    case "not":
+    case "isnull":
+      return "bool";
+    default:
+      return e.type;
+  }
+}
+
+/** Evaluates an expression over one row (or over the row of aggregate results). */
+export type Evaluator = (row: readonly Datum[], params: readonly Datum[]) => Datum;
+
+export function compile(e: Expr): Evaluator {
+  switch (e.kind) {
+    case "const": {
+      const value = e.value;
+      return () => value;
+    }
+    case "param": {
+      const i = e.slot.index;
+      return (_row, params) => params[i] ?? null;
+    }
+    case "column":
+    case "aggref": {
+      const i = e.index;
+      return (row) => row[i] ?? null;
+    }
+    case "unary": {
+      const arg = compile(e.arg);
+      const fn = e.fn;
+      return (row, params) => {
+        const a = arg(row, params);
+        return a === null ? null : fn(a);
+      };
+    }
+    case "binary":
+      return compileBinary(e.left, e.right, e.fn);
+    case "and":
+      return compileAnd(e.args.map(compile));
+    case "or":
+      return compileOr(e.args.map(compile));
+    case "not": {
+      const arg = compile(e.arg);
+      return (row, params) => {
+        const a = arg(row, params);
+        return a === null ? null : !a;
+      };
+    }
+    case "isnull": {
+      const arg = compile(e.arg);
+      return e.negated ? (row, params) => arg(row, params) !== null : (row, params) => arg(row, params) === null;
+    }
+  }
+}
+
+function compileBinary(left: Expr, right: Expr, fn: (a: Value, b: Value) => Datum): Evaluator {
+  const l = compile(left);
+  const r = compile(right);
+  return (row, params) => {
+    // Both sides are evaluated, as PostgreSQL's executor does, before the NULL check.
+    const a = l(row, params);
+    const b = r(row, params);
+    return a === null || b === null ? null : fn(a, b);
+  };
+}
+
+/** false if any argument is false, else NULL if any is NULL, else true. */
+function compileAnd(args: readonly Evaluator[]): Evaluator {
+  return (row, params) => {
+    let sawNull = false;
+    for (const arg of args) {
+      const v = arg(row, params);
+      if (v === false) return false;
+      if (v === null) sawNull = true;
+    }
+    return sawNull ? null : true;
+  };
+}
+
+/** true if any argument is true, else NULL if any is NULL, else false. */
+function compileOr(args: readonly Evaluator[]): Evaluator {
+  return (row, params) => {
+    let sawNull = false;
+    for (const arg of args) {
+      const v = arg(row, params);
+      if (v === true) return true;
+      if (v === null) sawNull = true;
+    }
+    return sawNull ? null : false;
+  };
+}
+
+/** A WHERE clause keeps a row only when the condition is true (not NULL). */
+export function compilePredicate(
+  e: Expr | undefined,
+): ((row: readonly Datum[], params: readonly Datum[]) => boolean) | undefined {
+  if (e === undefined) return undefined;
+  const ev = compile(e);
+  return (row, params) => ev(row, params) === true;
+}
+
+/** Does the expression read a column of the input row (outside aggregates)? */
+export function usesColumns(e: Expr): boolean {
+  switch (e.kind) {
+    case "column":
+      return true;
+    case "const":
+    case "param":
+    case "aggref":
+      return false;
+    case "unary":
+    case "not":
+    case "isnull":
+      return usesColumns(e.arg);
+    case "binary":
+      return usesColumns(e.left) || usesColumns(e.right);
+    case "and":
+    case "or":
+      return e.args.some(usesColumns);
+  }
+}

@@ -1,0 +1,115 @@
+import type { Database, Datum, Table, Transaction } from "../access/database.js";
+import type { RowSink } from "../wire/query-engine.js";
+import type { Cancellation } from "./cancel.js";
+import { Code, sqlError } from "./errors.js";
+import type { ExecContext } from "./execute.js";
+import { runDelete, runInsert, runUpdate, selectRows } from "./execute.js";
+import { createTable, dropTables } from "./execute-ddl.js";
+import type { Execution } from "./execution.js";
+import { CommandExecution, RowsExecution } from "./execution.js";
+import type { Plan, ResultColumn, SleepPlan } from "./plan.js";
+import type { SessionTransaction } from "./transaction.js";
+
+/**
+ * The statement being run: its transaction (begun on first use, with one
+ * `startCommand` per statement, before analysis reads the catalog) and the
+ * Execution of its plan.
+ */
+export class StatementScope {
+  private tx: Transaction | undefined;
+
+  constructor(readonly txn: SessionTransaction) {}
+
+  readonly transaction = (): Transaction => {
+    if (this.tx === undefined) {
+      this.tx = this.txn.transaction();
+      this.tx.startCommand();
+    }
+    return this.tx;
+  };
+}
+
+export interface ExecutionInputs {
+  readonly db: Database;
+  readonly scope: StatementScope;
+  readonly params: readonly Datum[];
+  /** The session's current cancellation: a portal may run across several Execute messages. */
+  readonly cancellation: () => Cancellation;
+  readonly columns: readonly ResultColumn[] | null;
+  readonly formats: readonly (0 | 1)[];
+}
+
+function insertTag(n: number): string {
+  return `INSERT 0 ${n}`;
+}
+
+export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
+  const { db, scope, params } = inputs;
+  const txn = scope.txn;
+  const ctx: ExecContext = {
+    db,
+    tx: scope.transaction,
+    params,
+    get cancel() {
+      return inputs.cancellation();
+    },
+  };
+  const write = (command: string, run: (out: RowSink) => Promise<string>): Execution =>
+    new CommandExecution(async (out) => {
+      if (txn.readOnly) {
+        throw sqlError(Code.readOnlySqlTransaction, `cannot execute ${command} in a read-only transaction`);
+      }
+      return run(out);
+    });
+  switch (p.kind) {
+    case "select":
+      return new RowsExecution(() => selectRows(p, ctx), inputs.columns ?? [], inputs.formats);
+    case "sleep":
+      return new RowsExecution(() => sleepRows(p, ctx), inputs.columns ?? [], inputs.formats);
+    case "insert":
+      return write("INSERT", async () => insertTag(await runInsert(p, ctx)));
+    case "update":
+      return write("UPDATE", async () => `UPDATE ${await runUpdate(p, ctx)}`);
+    case "delete":
+      return write("DELETE", async () => `DELETE ${await runDelete(p, ctx)}`);
+    case "create-table":
+      return write("CREATE TABLE", (out) => createTable(p, db, scope.transaction(), (n) => out.notice(n)));
+    case "drop-table":
+      return write("DROP TABLE", (out) => dropTables(p, db, scope.transaction(), (n) => out.notice(n)));
+    case "begin":
+      return new CommandExecution(async (out) => {
+        txn.begin(p, (n) => out.notice(n));
+        return "BEGIN";
+      });
+    case "commit":
+      return new CommandExecution((out) => txn.commit((n) => out.notice(n)));
+    case "rollback":
+      return new CommandExecution(async (out) => {
+        await txn.rollback((n) => out.notice(n));
+        return "ROLLBACK";
+      });
+  }
+}
+
+/** pg_sleep(seconds): NULL for NULL (it is strict), else an empty void value after the sleep. */
+async function* sleepRows(p: SleepPlan, ctx: ExecContext): AsyncGenerator<readonly (readonly Datum[])[]> {
+  const seconds = p.seconds([], ctx.params);
+  if (seconds === null) {
+    yield [[null]];
+    return;
+  }
+  const ms = Number(seconds) * 1000;
+  if (ms > 0) await ctx.cancel.sleep(ms);
+  yield [[""]];
+}
+
+/** Tables a cached plan was made against are still the ones the catalog has (same oid, same columns). */
+export function sameTable(a: Table, b: Table | undefined): boolean {
+  if (b === undefined || a.oid !== b.oid || a.relfile !== b.relfile || a.columns.length !== b.columns.length) {
+    return false;
+  }
+  return a.columns.every((c, i) => {
+    const d = b.columns[i]!;
+    return c.name === d.name && c.type === d.type && c.notNull === d.notNull;
+  });
+}

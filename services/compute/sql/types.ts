@@ -1,0 +1,89 @@
+import type { ColumnType } from "../access/database.js";
+
+/**
+ * The SQL types the engine knows. The four column types of the access seam,
+ * plus three that only exist in expressions, as in PostgreSQL:
+ * - `numeric`: what sum(int8) returns and what an integer literal too large
+ *   for bigint is. Only whole numbers occur, so a bigint holds it exactly.
+ * - `unknown`: a string literal, NULL or `$n` before context gives it a type.
+ * - `void`: what pg_sleep returns (printed as an empty string).
+ */
+export type SqlType = ColumnType | "numeric" | "unknown" | "void";
+
+interface TypeInfo {
+  /** pg_type.oid */
+  readonly oid: number;
+  /** pg_type.typlen: bytes, or -1 varlena, -2 cstring. */
+  readonly size: number;
+  /** format_type(): how error messages name the type. */
+  readonly display: string;
+  /** pg_type.typname: how a cast names its result column (`'1'::int` is "int4"). */
+  readonly typname: string;
+  /** Integer-like types share arithmetic; the rank picks the common type (int4 < int8 < numeric). */
+  readonly numericRank: number;
+}
+
+const INFO: Readonly<Record<SqlType, TypeInfo>> = {
+  int4: { oid: 23, size: 4, display: "integer", typname: "int4", numericRank: 1 },
+  int8: { oid: 20, size: 8, display: "bigint", typname: "int8", numericRank: 2 },
+  numeric: { oid: 1700, size: -1, display: "numeric", typname: "numeric", numericRank: 3 },
+  text: { oid: 25, size: -1, display: "text", typname: "text", numericRank: 0 },
+  bool: { oid: 16, size: 1, display: "boolean", typname: "bool", numericRank: 0 },
+  unknown: { oid: 705, size: -2, display: "unknown", typname: "unknown", numericRank: 0 },
+  void: { oid: 2278, size: 4, display: "void", typname: "void", numericRank: 0 },
+};
+
+export function typeOid(type: SqlType): number {
+  return INFO[type].oid;
+}
+
+export function typeSize(type: SqlType): number {
+  return INFO[type].size;
+}
+
+export function typeDisplay(type: SqlType): string {
+  return INFO[type].display;
+}
+
+export function typeName(type: SqlType): string {
+  return INFO[type].typname;
+}
+
+export function isNumericType(type: SqlType): boolean {
+  return INFO[type].numericRank > 0;
+}
+
+/** The common type of two integer-like types (int4 + int8 → int8). */
+export function widerNumeric(a: SqlType, b: SqlType): SqlType {
+  return INFO[a].numericRank >= INFO[b].numericRank ? a : b;
+}
+
+/** The column types as parameter type oids a client may name in Parse. */
+const PARAM_TYPES_BY_OID: ReadonlyMap<number, SqlType> = new Map<number, SqlType>([
+  [23, "int4"],
+  [20, "int8"],
+  [25, "text"],
+  [16, "bool"],
+]);
+
+export function paramTypeOfOid(oid: number): SqlType | undefined {
+  return PARAM_TYPES_BY_OID.get(oid);
+}
+
+/**
+ * A type named in SQL (CREATE TABLE, CAST): the parser spells `integer` as
+ * pg_catalog.int4 and `boolean` as pg_catalog.bool; both spellings are accepted.
+ */
+const COLUMN_TYPES_BY_NAME: ReadonlyMap<string, ColumnType> = new Map<string, ColumnType>([
+  ["int4", "int4"],
+  ["int8", "int8"],
+  ["text", "text"],
+  ["bool", "bool"],
+]);
+
+export function columnTypeOfName(names: readonly string[]): ColumnType | undefined {
+  const last = names[names.length - 1];
+  if (last === undefined || names.length > 2) return undefined;
+  if (names.length === 2 && names[0] !== "pg_catalog") return undefined;
+  return COLUMN_TYPES_BY_NAME.get(last);
+}
