@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeId, PageKey } from "../services/common/ids.js";
 import type { Lsn } from "../services/common/lsn.js";
 import { createLogger } from "../services/common/observe/log.js";
-import { openVolume, type Volume } from "../services/compute/log/open-log.js";
+import { type Volume, openVolume } from "../services/compute/log/open-log.js";
 import { driveLog } from "./support/drive-log.js";
 import { type LocalCluster, sleep, startLocalCluster, waitFor } from "./support/local-cluster.js";
 import { PageWorkload } from "./support/page-workload.js";
@@ -47,7 +47,9 @@ function minScl(node: NodeId): Lsn {
 }
 
 describe("log writer → 3 storage processes", () => {
-  it("appends 100,000 records over many groups, survives kill -9 of one node then another, pages equal redo at every snapshot", async () => {
+  it("appends 100,000 records over many groups, survives kill -9 of one node then another, pages equal redo at every snapshot", {
+    timeout: 240_000,
+  }, async () => {
     const workload = new PageWorkload(24, 7);
     const snapshots: { lsn: Lsn; pages: Map<PageKey, Uint8Array> }[] = [];
     const log = volume.log;

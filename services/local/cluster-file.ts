@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:net";
 import { join } from "node:path";
@@ -105,9 +104,13 @@ export async function findFreePorts(count: number, host: string, avoid: readonly
 
 export const PASSWORD_FILE_NAME = "password";
 
+/** The local cluster's default password: local mode listens on loopback only. */
+export const LOCAL_DEFAULT_PASSWORD = "postgres";
+
 /**
  * The local compute's PostgreSQL password (user `postgres`) when SEDIMENT_PASSWORD is not set:
- * generated once per data directory into `<data-dir>/password` (mode 0600), reused after.
+ * `<data-dir>/password` (mode 0600), written with the default `postgres` on first use; edit it
+ * to change the password of that data directory.
  */
 export function loadOrCreatePassword(dataDir: string): { password: string; file: string } {
   const file = join(dataDir, PASSWORD_FILE_NAME);
@@ -115,7 +118,7 @@ export function loadOrCreatePassword(dataDir: string): { password: string; file:
     const password = readFileSync(file, "utf8").trim();
     if (password.length > 0) return { password, file };
   }
-  const password = randomBytes(18).toString("base64url");
+  const password = LOCAL_DEFAULT_PASSWORD;
   writeFileSync(`${file}.tmp`, `${password}\n`, { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
   return { password, file };

@@ -1,11 +1,11 @@
-import * as grpc from "@grpc/grpc-js";
-import type { GroupId, NodeId } from "../../common/ids.js";
-import type { Lsn } from "../../common/lsn.js";
-import type { Logger } from "../../common/observe/log.js";
+import type * as grpc from "@grpc/grpc-js";
 import type { AppendRequest } from "../../../proto/gen/sediment/storage/AppendRequest.js";
 import type { AppendResponse__Output } from "../../../proto/gen/sediment/storage/AppendResponse.js";
 import type { Hello } from "../../../proto/gen/sediment/storage/Hello.js";
 import type { StorageClient } from "../../../proto/gen/sediment/storage/Storage.js";
+import type { GroupId, NodeId } from "../../common/ids.js";
+import type { Lsn } from "../../common/lsn.js";
+import type { Logger } from "../../common/observe/log.js";
 import type { OutgoingBatch } from "./log-writer.js";
 
 export interface AppendStreamEvents {

@@ -177,7 +177,10 @@ export class LogService {
   private flush(): void {
     const ready = this.writer.ready();
     for (const node of ready.reconnect) this.streams.get(node)?.restart("resend window passed the node");
-    if (ready.reconnect.length > 0) return this.queueFlush();
+    if (ready.reconnect.length > 0) {
+      this.queueFlush();
+      return;
+    }
     const sent = ready.batches.filter((batch) => {
       const ok = this.streams.get(batch.node)!.send(batch, this.writer.epoch);
       if (ok) metrics.batches.inc({ node: String(batch.node) });

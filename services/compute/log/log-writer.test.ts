@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type GroupId, type NodeId, epoch, nodeId, pageId } from "../../common/ids.js";
 import { INVALID_LSN, type Lsn } from "../../common/lsn.js";
 import { computePlacement, groupOf } from "../../common/placement.js";
-import { decodeRecords, RecordKind } from "../../common/record.js";
+import { RecordKind, decodeRecords } from "../../common/record.js";
 import { LogWriter, type OutgoingBatch } from "./log-writer.js";
 
 /**
@@ -66,7 +66,13 @@ function newWriter(resendBytesMax = 1 << 20): LogWriter {
 type Op = { kind: "append"; pages: number[] } | { kind: "deliver"; node: number } | { kind: "drop"; node: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("append" as const), pages: fc.array(fc.nat(63), { minLength: 1, maxLength: 4 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("append" as const),
+      pages: fc.array(fc.nat(63), { minLength: 1, maxLength: 4 }),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("deliver" as const), node: fc.nat(2) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("drop" as const), node: fc.nat(2) }) },
 );
@@ -94,17 +100,23 @@ function run(ops: readonly Op[], resendBytesMax?: number) {
     writer.advance(again);
   };
   const records: { lsn: Lsn; group: GroupId; endsMtr: boolean }[] = [];
-  NODES.forEach((_, n) => connect(n));
+  for (let n = 0; n < NODES.length; n++) connect(n);
   for (const op of ops) {
     if (op.kind === "append") {
       if (!writer.canAppend()) continue;
       const recs = writer.append(
-        op.pages.map((p) => ({ pageId: pageId(1 + (p % 3), p * 50), prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: Uint8Array.of(1) })),
+        op.pages.map((p) => ({
+          pageId: pageId(1 + (p % 3), p * 50),
+          prevLsnOfPage: INVALID_LSN,
+          kind: RecordKind.PageInit,
+          payload: Uint8Array.of(1),
+        })),
       );
       for (const r of recs) records.push({ lsn: r.lsn, group: groupOf(r.pageId, GROUPS), endsMtr: r.endsMtr });
     } else if (op.kind === "deliver") {
       const b = queues[op.node]!.shift();
-      if (b !== undefined) writer.step({ type: "ack", node: b.node, throughLsn: b.throughLsn, scls: nodes[op.node]!.batch(b) });
+      if (b !== undefined)
+        writer.step({ type: "ack", node: b.node, throughLsn: b.throughLsn, scls: nodes[op.node]!.batch(b) });
     } else {
       writer.step({ type: "disconnected", node: NODES[op.node]! });
       queues[op.node] = [];
@@ -117,7 +129,11 @@ function run(ops: readonly Op[], resendBytesMax?: number) {
   return { writer, nodes, queues, records, pump };
 }
 
-function checkInvariants(writer: LogWriter, nodes: SimNode[], records: { lsn: Lsn; group: GroupId; endsMtr: boolean }[]) {
+function checkInvariants(
+  writer: LogWriter,
+  nodes: SimNode[],
+  records: { lsn: Lsn; group: GroupId; endsMtr: boolean }[],
+) {
   const vdl = writer.vdl();
   // VDL is a consistency point, and every record at or below it is on a write quorum.
   if (vdl > 0) expect(records.find((r) => r.lsn === vdl)?.endsMtr).toBe(true);
@@ -137,14 +153,16 @@ describe("LogWriter (simulated storage)", () => {
         for (let i = 0; i < 10_000 && queues.some((q) => q.length > 0); i++) {
           for (let n = 0; n < 3; n++) {
             const b = queues[n]!.shift();
-            if (b !== undefined) writer.step({ type: "ack", node: b.node, throughLsn: b.throughLsn, scls: nodes[n]!.batch(b) });
+            if (b !== undefined)
+              writer.step({ type: "ack", node: b.node, throughLsn: b.throughLsn, scls: nodes[n]!.batch(b) });
           }
           pump();
         }
         checkInvariants(writer, nodes, records);
         expect(writer.vdl()).toBe(records.length > 0 ? writer.lastLsn : 0);
         // Every replica ends with every record of its groups: resends fill every gap.
-        for (const r of records) for (const n of placement.replicas[r.group]!) expect(nodes[n]!.holds(r.group, r.lsn)).toBe(true);
+        for (const r of records)
+          for (const n of placement.replicas[r.group]!) expect(nodes[n]!.holds(r.group, r.lsn)).toBe(true);
         expect(writer.retainedBytes()).toBe(0);
       }),
       { numRuns: 200 },
@@ -159,7 +177,14 @@ describe("LogWriter (simulated storage)", () => {
     }
     let appended = 0;
     while (writer.canAppend() && appended < 1000) {
-      writer.append([{ pageId: pageId(1, appended), prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: Uint8Array.of(1) }]);
+      writer.append([
+        {
+          pageId: pageId(1, appended),
+          prevLsnOfPage: INVALID_LSN,
+          kind: RecordKind.PageInit,
+          payload: Uint8Array.of(1),
+        },
+      ]);
       appended++;
     }
     expect(writer.canAppend()).toBe(false);
@@ -172,7 +197,9 @@ describe("LogWriter (simulated storage)", () => {
       { pageId: pageId(1, 0), prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: Uint8Array.of(1) },
       { pageId: pageId(1, 1), prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: Uint8Array.of(1) },
     ]);
-    const b = writer.append([{ pageId: pageId(1, 2), prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: Uint8Array.of(1) }]);
+    const b = writer.append([
+      { pageId: pageId(1, 2), prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: Uint8Array.of(1) },
+    ]);
     expect(a.map((r) => r.lsn)).toEqual([1, 2]);
     expect(a.map((r) => r.endsMtr)).toEqual([false, true]);
     expect(b[0]!.lsn).toBe(3);

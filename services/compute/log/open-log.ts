@@ -4,7 +4,7 @@ import { StorageCluster, type StorageNodeAddress } from "../storage/cluster.js";
 import { PageClient } from "../storage/page-client.js";
 import { LogService } from "./log-service.js";
 import type { LogWriterConfig } from "./log-writer.js";
-import { changeWriter, type WriterChangeResult } from "./writer-change.js";
+import { type WriterChangeResult, changeWriter } from "./writer-change.js";
 
 export interface VolumeOptions {
   readonly storage: readonly StorageNodeAddress[];

@@ -1,15 +1,15 @@
-import type { GroupId, NodeId } from "../../common/ids.js";
-import { type Epoch, epoch as toEpoch } from "../../common/ids.js";
-import type { Lsn } from "../../common/lsn.js";
-import type { Logger } from "../../common/observe/log.js";
-import { groupOf } from "../../common/placement.js";
-import { decodeRecords, type LogRecord } from "../../common/record.js";
-import { chooseRecovery, type RecoveryPlan, type ReplicaGroupState, type ReplicaState } from "../../common/recovery.js";
 import type { GetStateResponse__Output } from "../../../proto/gen/sediment/storage/GetStateResponse.js";
 import type { GetStatusResponse__Output } from "../../../proto/gen/sediment/storage/GetStatusResponse.js";
 import type { ReadLogResponse__Output } from "../../../proto/gen/sediment/storage/ReadLogResponse.js";
 import type { SetEpochResponse__Output } from "../../../proto/gen/sediment/storage/SetEpochResponse.js";
 import type { TruncateResponse__Output } from "../../../proto/gen/sediment/storage/TruncateResponse.js";
+import type { GroupId, NodeId } from "../../common/ids.js";
+import { type Epoch, epoch as toEpoch } from "../../common/ids.js";
+import type { Lsn } from "../../common/lsn.js";
+import type { Logger } from "../../common/observe/log.js";
+import { groupOf } from "../../common/placement.js";
+import { type LogRecord, decodeRecords } from "../../common/record.js";
+import { type RecoveryPlan, type ReplicaGroupState, type ReplicaState, chooseRecovery } from "../../common/recovery.js";
 import type { StorageCluster } from "../storage/cluster.js";
 import { settleAll, unary } from "../storage/rpc.js";
 import { DEFAULT_LOG_WRITER_LIMITS, LogWriter, type LogWriterConfig } from "./log-writer.js";
@@ -91,7 +91,10 @@ async function fence(cluster: StorageCluster): Promise<{ epoch: Epoch; accepted:
   const accepted = await settleAll(
     cluster.nodes.map(({ node }) => {
       const client = cluster.client(node);
-      return [node, unary<SetEpochResponse__Output>((o, cb) => client.SetEpoch({ epoch }, o, cb), RPC_TIMEOUT_MS)] as const;
+      return [
+        node,
+        unary<SetEpochResponse__Output>((o, cb) => client.SetEpoch({ epoch }, o, cb), RPC_TIMEOUT_MS),
+      ] as const;
     }),
   );
   const nodes = new Set(accepted.keys());
@@ -119,7 +122,10 @@ async function readStates(
   const states = await settleAll(
     nodes.map((node) => {
       const client = cluster.client(node);
-      return [node, unary<GetStateResponse__Output>((o, cb) => client.GetState({ epoch }, o, cb), RPC_TIMEOUT_MS)] as const;
+      return [
+        node,
+        unary<GetStateResponse__Output>((o, cb) => client.GetState({ epoch }, o, cb), RPC_TIMEOUT_MS),
+      ] as const;
     }),
   );
   requireReadQuorum(cluster, new Set(states.keys()), "read state");
@@ -219,11 +225,19 @@ function checkChains(cluster: StorageCluster, records: readonly LogRecord[], pla
 }
 
 /** Step 5 on every replica fenced; the others learn (epoch, T) from the Hello. */
-async function truncate(cluster: StorageCluster, nodes: readonly NodeId[], epoch: Epoch, truncateLsn: Lsn): Promise<void> {
+async function truncate(
+  cluster: StorageCluster,
+  nodes: readonly NodeId[],
+  epoch: Epoch,
+  truncateLsn: Lsn,
+): Promise<void> {
   const done = await settleAll(
     nodes.map((node) => {
       const client = cluster.client(node);
-      return [node, unary<TruncateResponse__Output>((o, cb) => client.Truncate({ epoch, truncateLsn }, o, cb), RPC_TIMEOUT_MS)] as const;
+      return [
+        node,
+        unary<TruncateResponse__Output>((o, cb) => client.Truncate({ epoch, truncateLsn }, o, cb), RPC_TIMEOUT_MS),
+      ] as const;
     }),
   );
   requireReadQuorum(cluster, new Set(done.keys()), `truncate at ${truncateLsn}`);

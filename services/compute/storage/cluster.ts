@@ -1,9 +1,9 @@
 import * as grpc from "@grpc/grpc-js";
+import type { Membership } from "../../../proto/gen/sediment/storage/Membership.js";
+import type { StorageClient } from "../../../proto/gen/sediment/storage/Storage.js";
+import { CHANNEL_OPTIONS, loadStorageProto } from "../../../proto/load.js";
 import type { NodeId } from "../../common/ids.js";
 import type { Placement } from "../../common/placement.js";
-import { CHANNEL_OPTIONS, loadStorageProto } from "../../../proto/load.js";
-import type { StorageClient } from "../../../proto/gen/sediment/storage/Storage.js";
-import type { Membership } from "../../../proto/gen/sediment/storage/Membership.js";
 
 /** The storage nodes a compute talks to: one gRPC client (one HTTP/2 connection) each. */
 export interface StorageNodeAddress {
@@ -20,7 +20,10 @@ export class StorageCluster {
   ) {
     const proto = loadStorageProto();
     for (const { node, address } of nodes) {
-      this.clients.set(node, new proto.sediment.storage.Storage(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS));
+      this.clients.set(
+        node,
+        new proto.sediment.storage.Storage(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS),
+      );
     }
   }
 

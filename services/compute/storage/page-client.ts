@@ -1,12 +1,12 @@
 import type * as grpc from "@grpc/grpc-js";
 import { Histogram } from "prom-client";
+import type { GetPageRequest } from "../../../proto/gen/sediment/storage/GetPageRequest.js";
+import type { GetPageResponse__Output } from "../../../proto/gen/sediment/storage/GetPageResponse.js";
 import type { GroupId, NodeId, PageId } from "../../common/ids.js";
 import type { Lsn } from "../../common/lsn.js";
 import { registry } from "../../common/observe/metrics.js";
 import { PAGE_SIZE_BYTES } from "../../common/page.js";
 import { groupOf } from "../../common/placement.js";
-import type { GetPageRequest } from "../../../proto/gen/sediment/storage/GetPageRequest.js";
-import type { GetPageResponse__Output } from "../../../proto/gen/sediment/storage/GetPageResponse.js";
 import type { StorageCluster } from "./cluster.js";
 
 export interface PageImage {

@@ -3,7 +3,10 @@ import type * as grpc from "@grpc/grpc-js";
 type Callback<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
 
 /** A grpc-js unary call as a promise, with a deadline: `unary((o, cb) => client.X(req, o, cb), ms)`. */
-export function unary<Res>(invoke: (options: grpc.CallOptions, cb: Callback<Res>) => unknown, timeoutMs: number): Promise<Res> {
+export function unary<Res>(
+  invoke: (options: grpc.CallOptions, cb: Callback<Res>) => unknown,
+  timeoutMs: number,
+): Promise<Res> {
   return new Promise((resolve, reject) => {
     invoke({ deadline: Date.now() + timeoutMs }, (err, res) => {
       if (err !== null) reject(err);
