@@ -220,8 +220,9 @@ function analyzeDropTable(s: DropStmt): DropTableQuery {
 function analyzeTransaction(s: TransactionStmt): Query {
   switch (s.kind) {
     case "TRANS_STMT_BEGIN":
+      return beginQuery(s.options ?? [], "BEGIN");
     case "TRANS_STMT_START":
-      return beginQuery(s.options ?? []);
+      return beginQuery(s.options ?? [], "START TRANSACTION");
     case "TRANS_STMT_COMMIT":
       if (s.chain === true) throw notSupported("COMMIT AND CHAIN");
       return { kind: "commit" };
@@ -237,7 +238,7 @@ function analyzeTransaction(s: TransactionStmt): Query {
   }
 }
 
-function beginQuery(options: readonly Node[]): BeginQuery {
+function beginQuery(options: readonly Node[], tag: BeginQuery["tag"]): BeginQuery {
   let isolation: IsolationLevel | undefined;
   let readOnly: boolean | undefined;
   for (const node of options) {
@@ -253,5 +254,5 @@ function beginQuery(options: readonly Node[]): BeginQuery {
       throw notSupported(`transaction option ${def?.defname}`, def?.location);
     }
   }
-  return { kind: "begin", isolation, readOnly };
+  return { kind: "begin", tag, isolation, readOnly };
 }

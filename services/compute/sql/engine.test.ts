@@ -572,7 +572,9 @@ describe("transactions", () => {
   it("accepts START TRANSACTION, END, ABORT and warns as PostgreSQL", async () => {
     expect((await query(engine, "commit")).notices[0]).toMatchObject({ severity: "WARNING", code: "25P01" });
     expect((await query(engine, "rollback")).notices[0]).toMatchObject({ severity: "WARNING", code: "25P01" });
-    expect((await query(engine, "start transaction isolation level repeatable read")).results[0]?.tag).toBe("BEGIN");
+    expect((await query(engine, "start transaction isolation level repeatable read")).results[0]?.tag).toBe(
+      "START TRANSACTION",
+    );
     expect((await query(engine, "begin")).notices[0]).toMatchObject({
       code: "25001",
       message: "there is already a transaction in progress",

@@ -30,7 +30,10 @@ const edgeInt4 = fc.oneof(
   fc.integer({ min: INT4_MIN, max: INT4_MAX }),
   fc.constantFrom(INT4_MIN, INT4_MAX, -1, 0, 1, 46341, -46341),
 );
-const edgeInt8 = fc.oneof(fc.bigInt({ min: INT8_MIN, max: INT8_MAX }), fc.constantFrom(INT8_MIN, INT8_MAX, -1n, 0n, 1n));
+const edgeInt8 = fc.oneof(
+  fc.bigInt({ min: INT8_MIN, max: INT8_MAX }),
+  fc.constantFrom(INT8_MIN, INT8_MAX, -1n, 0n, 1n),
+);
 
 describe("integer arithmetic", () => {
   it("int4 matches exact arithmetic, with 22003 on overflow and 22012 on division by zero", () => {

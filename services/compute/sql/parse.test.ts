@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { SqlError } from "../wire/sql-error.js";
-import { loadParser, ParseCache } from "./parse.js";
+import { ParseCache, loadParser } from "./parse.js";
 
 beforeAll(async () => {
   await loadParser();

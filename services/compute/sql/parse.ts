@@ -37,6 +37,7 @@ export function loadParser(): Promise<void> {
 
 /** Parse without caching. Throws SqlError 42601 with the parser's cursor position. */
 export function parseSql(sql: string): readonly ParsedStatement[] {
+  if (sql === "") return []; // libpg-query refuses the empty string; PostgreSQL answers EmptyQueryResponse
   let tree: ReturnType<typeof parseSync>;
   try {
     tree = parseSync(sql);

@@ -78,6 +78,8 @@ export interface DropTableQuery {
 
 export interface BeginQuery {
   readonly kind: "begin";
+  /** START TRANSACTION reports its own tag. */
+  readonly tag: "BEGIN" | "START TRANSACTION";
   readonly isolation: IsolationLevel | undefined;
   readonly readOnly: boolean | undefined;
 }

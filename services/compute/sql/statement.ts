@@ -79,7 +79,7 @@ export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
     case "begin":
       return new CommandExecution(async (out) => {
         txn.begin(p, (n) => out.notice(n));
-        return "BEGIN";
+        return p.tag;
       });
     case "commit":
       return new CommandExecution((out) => txn.commit((n) => out.notice(n)));
