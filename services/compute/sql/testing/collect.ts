@@ -79,3 +79,28 @@ export async function rows(engine: QueryEngine, sql: string): Promise<DataValue[
   if (outcome.error !== undefined) throw outcome.error;
   return outcome.results[outcome.results.length - 1]?.rows ?? [];
 }
+
+/** One successful single-statement Query: [name, type oid] per column, rows, tag. */
+export async function single(engine: QueryEngine, sql: string) {
+  const outcome = await query(engine, sql);
+  if (outcome.error !== undefined) throw outcome.error;
+  if (outcome.results.length !== 1) throw new Error(`expected one result from: ${sql}`);
+  const r = outcome.results[0]!;
+  return { fields: r.fields?.map((f) => [f.name, f.typeOid]), rows: r.rows, tag: r.tag };
+}
+
+/** The error of a Query that must fail, with the fields tests compare. */
+export async function failure(engine: QueryEngine, sql: string) {
+  const outcome = await query(engine, sql);
+  if (outcome.error === undefined) throw new Error(`expected an error from: ${sql}`);
+  const { code, message, position, detail, hint } = outcome.error;
+  return { code, message, position, detail, hint };
+}
+
+/** Queries that must succeed. */
+export async function run(engine: QueryEngine, ...statements: string[]): Promise<void> {
+  for (const sql of statements) {
+    const outcome = await query(engine, sql);
+    if (outcome.error !== undefined) throw outcome.error;
+  }
+}
