@@ -30,6 +30,20 @@ program
   });
 
 program
+  .command("compute")
+  .description(
+    "run the compute node: the volume's writer, serving PostgreSQL clients (password from SEDIMENT_PASSWORD)",
+  )
+  .requiredOption("--storage <list>", "storage nodes, host:port,host:port,... (node ids in order)")
+  .option("--port <port>", "PostgreSQL port", int, 5432)
+  .option("--host <host>", "address to listen on", "127.0.0.1")
+  .option("--metrics-port <port>", "HTTP port for /metrics (0: none)", int, 0)
+  .action(async (opts: { storage: string; port: number; host: string; metricsPort: number }) => {
+    const { runCompute } = await import("./compute/main.js");
+    await runCompute(opts);
+  });
+
+program
   .command("local")
   .description("run a local cluster: 3 storage nodes (+ compute once built) as supervised child processes")
   .option("--data-dir <dir>", "where the cluster keeps its data, logs and pid files", "./.sediment")

@@ -72,8 +72,15 @@ export async function startVanillaPostgres(settings: Record<string, string> = {}
     port,
     url,
     async stop() {
-      child.kill("SIGINT"); // fast shutdown
-      await new Promise((resolve) => child.once("exit", resolve));
+      // runuser does not pass signals on: ask pg_ctl for a fast shutdown.
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const [stopCmd, stopArgs] = asPostgresUser(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w"]);
+      try {
+        execFileSync(stopCmd, stopArgs, { stdio: "ignore" });
+      } catch {
+        child.kill("SIGKILL");
+      }
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

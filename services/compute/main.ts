@@ -1,0 +1,80 @@
+import { type Logger, createLogger } from "../common/observe/log.js";
+import { serveMetrics } from "../common/observe/metrics.js";
+import { SedimentDatabase } from "./access/sediment-database.js";
+import { databaseLog } from "./access/volume-log.js";
+import { type Volume, openVolume } from "./log/open-log.js";
+import { createSqlSessionFactory } from "./sql/session-factory.js";
+import { parseStorageList } from "./storage/cluster.js";
+import { WireServer, passwordFromEnv } from "./wire/server.js";
+
+export interface ComputeOptions {
+  readonly storage: string;
+  readonly host: string;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly groupCount?: number;
+}
+
+const OPEN_RETRY_MS = 100;
+const OPEN_GIVE_UP_MS = 60_000;
+
+/** Storage may still be starting (or a node down): retry the writer change until a quorum answers. */
+async function openVolumeRetrying(options: ComputeOptions, log: Logger): Promise<Volume> {
+  const storage = parseStorageList(options.storage);
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openVolume({ storage, groupCount: options.groupCount }, log);
+    } catch (error) {
+      if (Date.now() - started > OPEN_GIVE_UP_MS) throw error;
+      if (attempt === 1 || attempt % 50 === 0) {
+        log.warn({ attempt, err: (error as Error).message }, "cannot become the writer yet; retrying");
+      }
+      await new Promise((resolve) => setTimeout(resolve, OPEN_RETRY_MS));
+    }
+  }
+}
+
+/** Exit code when a newer writer fenced this one: it must not serve again by itself. */
+export const EXIT_FENCED = 75;
+
+/**
+ * `sediment compute`: becomes the volume's writer (design section 7: fence,
+ * read, choose, truncate, resume), opens the database from its pages, then
+ * accepts PostgreSQL connections. Keeps nothing on local disk.
+ */
+export async function runCompute(options: ComputeOptions): Promise<void> {
+  const log = createLogger("compute");
+  const password = passwordFromEnv();
+  const started = performance.now();
+  const volume = await openVolumeRetrying(options, log);
+  const db = await SedimentDatabase.open(volume.pages, databaseLog(volume));
+  const recoveryMs = Math.round((performance.now() - started) * 10) / 10;
+  log.info(
+    { epoch: volume.change.epoch, truncateLsn: volume.change.plan.truncateLsn, recoveryMs },
+    "volume open: writer change done",
+  );
+  if (options.metricsPort > 0) await serveMetrics(options.metricsPort, options.host);
+  const wire = await WireServer.start({
+    host: options.host,
+    port: options.port,
+    password,
+    factory: createSqlSessionFactory(db),
+    log,
+  });
+  const fencedCheck = setInterval(() => {
+    if (!volume.log.fenced) return;
+    log.error("fenced by a newer writer: stopping");
+    process.exit(EXIT_FENCED);
+  }, 50);
+  const stop = async (signal: string) => {
+    log.info({ signal }, "stopping");
+    clearInterval(fencedCheck);
+    await wire.close();
+    volume.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+  log.info({ port: wire.port, recoveryMs }, "compute ready");
+}
