@@ -1,6 +1,6 @@
 import { encodeHeapTuple, heapFits, heapSlotCount } from "../../services/common/heap-page.js";
 import { type PageId, type PageKey, type Xid, pageId, pageIdOfKey, pageKey } from "../../services/common/ids.js";
-import { INVALID_LSN, type Lsn } from "../../services/common/lsn.js";
+import { INVALID_LSN } from "../../services/common/lsn.js";
 import { PageKind, newZeroPage, pageLsn } from "../../services/common/page.js";
 import { type LogRecord, RecordKind } from "../../services/common/record.js";
 import { heapInsertPayload, pageInitPayload, redoInPlace } from "../../services/common/redo.js";

@@ -54,7 +54,7 @@ export class LogService {
 
   constructor(
     readonly writer: LogWriter,
-    private readonly cluster: StorageCluster,
+    cluster: StorageCluster,
     truncateLsn: Lsn,
     private readonly log: Logger,
   ) {
