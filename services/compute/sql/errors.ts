@@ -34,6 +34,7 @@ export const Code = {
   cannotCoerce: "42846",
   invalidColumnReference: "42P10",
   tooManyColumns: "54011",
+  programLimitExceeded: "54000",
   queryCanceled: "57014",
   objectNotInPrerequisiteState: "55000",
   invalidCursorName: "34000",

@@ -25,6 +25,9 @@ export interface ExecContext {
 /** Rows of a sorted or aggregated result go out in batches of this many. */
 const OUTPUT_BATCH_ROWS = 256;
 
+/** ORDER BY sorts in memory (there is no external sort yet): past this many rows the statement fails. */
+export const SORT_ROWS_MAX = 4_000_000;
+
 const NO_TID = { block: 0, slot: 0 } as const;
 
 /** The rows that pass the filter, a page at a time; without a table, the one empty row of `SELECT 1`. */
@@ -120,6 +123,9 @@ async function sortedRows(p: SelectPlan, ctx: ExecContext): Promise<Datum[][]> {
   const project = projector(p, ctx);
   const rows: Datum[][] = [];
   for await (const page of filteredRows(p.table, p.filter, ctx)) {
+    if (rows.length + page.length > SORT_ROWS_MAX) {
+      throw sqlError(Code.programLimitExceeded, `ORDER BY would sort more than ${SORT_ROWS_MAX} rows in memory`);
+    }
     for (const row of page) rows.push(project(row.values));
   }
   ctx.cancel.check();

@@ -85,6 +85,7 @@ export class MemoryDatabase implements Database {
   private nextId = 1;
   private nextOid = 16384;
   private readonly status = new Map<number, Status>();
+  private readonly inProgress = new Set<number>();
   private readonly waiters = new Map<number, (() => void)[]>();
   private readonly catalog: CatalogEntry[] = [];
   private readonly heaps = new Map<number, TupleVersion[]>();
@@ -95,13 +96,12 @@ export class MemoryDatabase implements Database {
   begin(isolation: IsolationLevel = "read committed"): Transaction {
     const id = this.nextId++;
     this.status.set(id, "in progress");
+    this.inProgress.add(id);
     return new MemoryTransaction(id, isolation, this);
   }
 
   takeSnapshot(): Snapshot {
-    const inProgress = new Set<number>();
-    for (const [id, s] of this.status) if (s === "in progress") inProgress.add(id);
-    return { xmax: this.nextId, inProgress };
+    return { xmax: this.nextId, inProgress: new Set(this.inProgress) };
   }
 
   async commit(tx: Transaction): Promise<void> {
@@ -205,6 +205,7 @@ export class MemoryDatabase implements Database {
     const t = this.tx(tx);
     if (this.status.get(t.id) !== "in progress") throw new Error(`transaction ${t.id} already ended`);
     this.status.set(t.id, status);
+    this.inProgress.delete(t.id);
     for (const wake of this.waiters.get(t.id) ?? []) wake();
     this.waiters.delete(t.id);
   }
