@@ -262,12 +262,25 @@ export function booleanCondition(node: Node, ctx: ExprContext, clause: string): 
   );
 }
 
+/** The parser's internal names of SQL-standard types, as the user wrote them. */
+const INTERNAL_TYPE_NAMES: Readonly<Record<string, string>> = {
+  bpchar: "char",
+  int2: "smallint",
+  float4: "real",
+  float8: "double precision",
+  timestamptz: "timestamp with time zone",
+  timetz: "time with time zone",
+};
+
 /** The SqlType a TypeName names, or 0A000 naming it. */
 export function typeOfTypeName(t: TypeName): ColumnType {
   const names = stringList(t.names) ?? [];
   const location = t.location ?? -1;
   const type = columnTypeOfName(names);
-  const shown = names.filter((n) => n !== "pg_catalog").join(".");
+  const shown = names
+    .filter((n) => n !== "pg_catalog")
+    .map((n) => INTERNAL_TYPE_NAMES[n] ?? n)
+    .join(".");
   if (type === undefined) throw notSupported(`type ${shown}`, location);
   if ((t.arrayBounds?.length ?? 0) > 0) throw notSupported(`array types`, location);
   if ((t.typmods?.length ?? 0) > 0) throw notSupported(`type modifiers on ${shown}`, location);

@@ -41,6 +41,8 @@ describe("CREATE and DROP TABLE", () => {
   it.each([
     ["create table t (a varchar(3))", "feature not supported: type varchar"],
     ["create table t (a serial)", "feature not supported: type serial"],
+    ["create table t (a char(3))", "feature not supported: type char"],
+    ["create table t (a timestamp)", "feature not supported: type timestamp"],
     ["create table t (a numeric)", "feature not supported: type numeric"],
     ["create table t (a int primary key)", "feature not supported: PRIMARY KEY"],
     ["create table t (a int default 1)", "feature not supported: DEFAULT"],

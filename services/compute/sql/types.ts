@@ -17,20 +17,18 @@ interface TypeInfo {
   readonly size: number;
   /** format_type(): how error messages name the type. */
   readonly display: string;
-  /** pg_type.typname: how a cast names its result column (`'1'::int` is "int4"). */
-  readonly typname: string;
   /** Integer-like types share arithmetic; the rank picks the common type (int4 < int8 < numeric). */
   readonly numericRank: number;
 }
 
 const INFO: Readonly<Record<SqlType, TypeInfo>> = {
-  int4: { oid: 23, size: 4, display: "integer", typname: "int4", numericRank: 1 },
-  int8: { oid: 20, size: 8, display: "bigint", typname: "int8", numericRank: 2 },
-  numeric: { oid: 1700, size: -1, display: "numeric", typname: "numeric", numericRank: 3 },
-  text: { oid: 25, size: -1, display: "text", typname: "text", numericRank: 0 },
-  bool: { oid: 16, size: 1, display: "boolean", typname: "bool", numericRank: 0 },
-  unknown: { oid: 705, size: -2, display: "unknown", typname: "unknown", numericRank: 0 },
-  void: { oid: 2278, size: 4, display: "void", typname: "void", numericRank: 0 },
+  int4: { oid: 23, size: 4, display: "integer", numericRank: 1 },
+  int8: { oid: 20, size: 8, display: "bigint", numericRank: 2 },
+  numeric: { oid: 1700, size: -1, display: "numeric", numericRank: 3 },
+  text: { oid: 25, size: -1, display: "text", numericRank: 0 },
+  bool: { oid: 16, size: 1, display: "boolean", numericRank: 0 },
+  unknown: { oid: 705, size: -2, display: "unknown", numericRank: 0 },
+  void: { oid: 2278, size: 4, display: "void", numericRank: 0 },
 };
 
 export function typeOid(type: SqlType): number {
@@ -43,10 +41,6 @@ export function typeSize(type: SqlType): number {
 
 export function typeDisplay(type: SqlType): string {
   return INFO[type].display;
-}
-
-export function typeName(type: SqlType): string {
-  return INFO[type].typname;
 }
 
 export function isNumericType(type: SqlType): boolean {
