@@ -45,7 +45,7 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // restarted storage node must be back in the write quorum within a second.
   "grpc.initial_reconnect_backoff_ms": 50,
   "grpc.min_reconnect_backoff_ms": 50,
-  "grpc.max_reconnect_backoff_ms": 500,
+  "grpc.max_reconnect_backoff_ms": 250,
 };
 
 export type * from "./gen/storage.js";

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import type { AppendRequest } from "../../../proto/gen/sediment/storage/AppendRequest.js";
 import type { AppendResponse__Output } from "../../../proto/gen/sediment/storage/AppendResponse.js";
 import type { Hello } from "../../../proto/gen/sediment/storage/Hello.js";
@@ -37,7 +37,10 @@ export class AppendStream {
 
   open(): void {
     if (this.closed || this.call !== undefined) return;
-    const call = this.client.AppendLog();
+    // waitForReady: a call made while the node is down waits for the channel
+    // to connect instead of failing at once; the Hello goes out the moment it does.
+    const metadata = new grpc.Metadata({ waitForReady: true });
+    const call = this.client.AppendLog(metadata);
     this.call = call;
     let answered = false;
     call.on("data", (response: AppendResponse__Output) => {
