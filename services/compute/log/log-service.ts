@@ -15,6 +15,8 @@ export class FencedError extends Error {
 }
 
 const GRPC_FAILED_PRECONDITION = 9;
+/** Longest a record waits for a commit to carry it to storage. */
+const TICK_MS = 5;
 
 const metrics = {
   vdl: new Gauge({ name: "sediment_writer_vdl", help: "Volume durable LSN", registers: [registry] }),
@@ -51,6 +53,7 @@ export class LogService {
   private flushQueued = false;
   private fencedError: FencedError | undefined;
   private readonly down = new Set<NodeId>();
+  private tickTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly writer: LogWriter,
@@ -95,6 +98,7 @@ export class LogService {
     const records = this.writer.append(drafts);
     metrics.records.inc(records.length);
     this.queueFlush();
+    this.armTick();
     return records;
   }
 
@@ -109,6 +113,8 @@ export class LogService {
   waitForVdl(lsn: Lsn): Promise<void> {
     if (this.writer.vdl() >= lsn) return Promise.resolve();
     if (this.fencedError !== undefined) return Promise.reject(this.fencedError);
+    this.writer.requestFlush(lsn);
+    this.queueFlush();
     return new Promise((resolve, reject) => {
       const waiter = { lsn, resolve, reject };
       let i = this.vdlWaiters.length;
@@ -165,6 +171,16 @@ export class LogService {
     }
   }
 
+  /** Records nobody waits for still go out within TICK_MS (and VDL advances, so pages can be evicted). */
+  private armTick(): void {
+    if (this.tickTimer !== undefined || !this.writer.hasUnrequested()) return;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = undefined;
+      this.writer.tick();
+      this.queueFlush();
+    }, TICK_MS);
+  }
+
   private queueFlush(): void {
     if (this.flushQueued || this.fencedError !== undefined) return;
     this.flushQueued = true;
@@ -190,6 +206,7 @@ export class LogService {
   }
 
   close(): void {
+    if (this.tickTimer !== undefined) clearTimeout(this.tickTimer);
     for (const stream of this.streams.values()) stream.close();
     const error = new FencedError("log service closed");
     for (const waiter of this.vdlWaiters) waiter.reject(error);

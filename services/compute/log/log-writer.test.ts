@@ -89,6 +89,7 @@ function run(ops: readonly Op[], resendBytesMax?: number) {
     connected[n] = true;
   };
   const pump = () => {
+    writer.tick(); // the simulation flushes at every step; the lazy flush has its own test
     const ready = writer.ready();
     for (const n of ready.reconnect) {
       writer.step({ type: "disconnected", node: n });
@@ -189,6 +190,36 @@ describe("LogWriter (simulated storage)", () => {
     }
     expect(writer.canAppend()).toBe(false);
     expect(appended).toBeLessThan(100);
+  });
+
+  it("holds records until a commit asks for them (or they fill a quarter batch)", () => {
+    const writer = newWriter();
+    for (const n of NODES) {
+      writer.step({ type: "connected", node: n });
+      writer.step({ type: "ack", node: n, throughLsn: INVALID_LSN, scls: new Map() });
+    }
+    const first = writer.append([
+      { pageId: pageId(1, 0), prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: Uint8Array.of(1) },
+    ]);
+    expect(writer.ready().batches).toEqual([]);
+    writer.requestFlush(first[0]!.lsn);
+    const ready = writer.ready();
+    expect(ready.batches.map((b) => [b.node, b.throughLsn])).toEqual(NODES.map((n) => [n, 1]));
+    writer.advance(ready);
+    // A large batch goes without being asked (batchBytesMax 4096 here: a quarter is 1 KiB).
+    for (let i = 1; i < 40; i++) {
+      writer.append([
+        { pageId: pageId(1, i), prevLsnOfPage: INVALID_LSN, kind: RecordKind.PageInit, payload: Uint8Array.of(1) },
+      ]);
+    }
+    for (const n of NODES)
+      writer.step({
+        type: "ack",
+        node: n,
+        throughLsn: 1 as Lsn,
+        scls: new Map([[groupOf(pageId(1, 0), GROUPS), 1 as Lsn]]),
+      });
+    expect(writer.ready().batches.length).toBe(3);
   });
 
   it("assigns one contiguous LSN range per MTR with per-group back-links", () => {

@@ -91,6 +91,8 @@ export class LogWriter {
   private readonly vdlTracker: VdlTracker;
   private readonly nodes = new Map<NodeId, NodeState>();
   private readonly pendingReconnect = new Set<NodeId>();
+  /** Records up to here must be sent as soon as a node can take a batch. */
+  private flushTarget: Lsn = INVALID_LSN;
 
   constructor(
     readonly config: LogWriterConfig,
@@ -111,6 +113,7 @@ export class LogWriter {
       this.retained.push(record.lsn, groupOf(record.pageId, placement.config.groupCount), bytes);
     }
     if (start.truncateLsn > start.durableLsn) this.vdlTracker.addConsistencyPoint(start.truncateLsn);
+    this.flushTarget = (start.nextLsn - 1) as Lsn;
     for (const [node, groups] of placement.groupsOfNode) {
       this.nodes.set(node, { phase: "down", sentThrough: INVALID_LSN, inflight: 0, groups: new Set(groups) });
     }
@@ -244,12 +247,35 @@ export class LogWriter {
     }
   }
 
+  /**
+   * Asks for the log through `lsn` to be sent (a commit waits on it). Until
+   * then records wait, unless they fill a quarter batch or `tick` comes: so
+   * a transaction's records ride in its commit's batch and a commit costs
+   * one synced write, not one per statement (PostgreSQL flushes WAL at
+   * commit for the same reason).
+   */
+  requestFlush(lsn: Lsn): void {
+    if (lsn > this.flushTarget) this.flushTarget = lsnMin(lsn, this.lastLsn);
+  }
+
+  /** The periodic flush (PostgreSQL's walwriter): everything appended so far goes out. */
+  tick(): void {
+    this.requestFlush(this.lastLsn);
+  }
+
+  /** Whether records are appended but not yet asked for (the adapter then arms its tick). */
+  hasUnrequested(): boolean {
+    return this.flushTarget < this.lastLsn;
+  }
+
   ready(): Ready {
     const batches: OutgoingBatch[] = [];
+    const eagerBytes = this.config.batchBytesMax / 4;
     for (const [id, node] of this.nodes) {
       if (node.phase !== "up" || node.inflight >= this.config.inflightBatchesMax) continue;
       if (this.pendingReconnect.has(id) || node.sentThrough >= this.lastLsn) continue;
-      batches.push(this.buildBatch(id, node));
+      const wanted = this.flushTarget > node.sentThrough || this.retained.bytesAfter(node.sentThrough) >= eagerBytes;
+      if (wanted) batches.push(this.buildBatch(id, node));
     }
     return { batches, reconnect: [...this.pendingReconnect] };
   }
