@@ -82,6 +82,36 @@ describe("SQL through the compute, compared with PostgreSQL", () => {
     }
   });
 
+  it("concurrent READ COMMITTED increments of one row are never lost (the newest version is re-checked)", async () => {
+    const setup = new pg.Client({ connectionString: cluster.url });
+    await setup.connect();
+    await setup.query("create table counter (id int4 not null, v int8 not null)");
+    await setup.query("insert into counter values (1, 0), (2, 0)");
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const c = new pg.Client({ connectionString: cluster.url });
+        await c.connect();
+        return c;
+      }),
+    );
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = 0; i < 25; i++) {
+          await c.query("begin");
+          await c.query("update counter set v = v + 1 where id = 1");
+          await c.query("update counter set v = v + 10 where v >= 0 and id = 2");
+          await c.query("commit");
+        }
+      }),
+    );
+    const rows = (await setup.query("select id, v from counter order by id")).rows;
+    expect(rows).toEqual([
+      { id: 1, v: "100" },
+      { id: 2, v: "1000" },
+    ]);
+    await Promise.all([...clients, setup].map((c) => c.end()));
+  });
+
   it("psql runs several statements in one Query with PostgreSQL's implicit transaction rules", () => {
     const psql = (sql: string) =>
       execFileSync("psql", [cluster.url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=0", "-c", sql], {

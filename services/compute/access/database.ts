@@ -71,10 +71,16 @@ export interface Database {
   /**
    * Deletes the version at `tid` as of the current command. Waits while
    * another in-progress transaction holds the row; "gone" when the row was
-   * deleted or updated by a transaction that committed meanwhile
-   * (READ COMMITTED then skips it, as PostgreSQL re-checks).
+   * deleted or updated by a transaction that committed meanwhile (READ
+   * COMMITTED then asks `newerVersion`, REPEATABLE READ fails with 40001).
    */
   delete(tx: Transaction, table: Table, tid: TupleId): Promise<WriteOutcome>;
   /** Deletes `tid` and inserts `values` as its new version; same outcomes as delete. */
   update(tx: Transaction, table: Table, tid: TupleId, values: readonly Datum[]): Promise<WriteOutcome>;
+  /**
+   * After "gone": the newest committed version of the row that `tid` was
+   * updated into, or undefined when the row was deleted. READ COMMITTED
+   * re-checks its WHERE on it and retries, as PostgreSQL's EvalPlanQual does.
+   */
+  newerVersion(tx: Transaction, table: Table, tid: TupleId): Promise<Row | undefined>;
 }

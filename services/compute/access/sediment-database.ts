@@ -21,6 +21,14 @@ import { deleteVersion } from "./row-lock.js";
 import { decodeRow, encodeRow } from "./tuple-format.js";
 import { TransactionManager, TransactionState, versionKey } from "./xact.js";
 
+/**
+ * Update links (old version → new version) kept in memory, in place of
+ * PostgreSQL's t_ctid: only transactions of this writer can be concurrent
+ * with an update, so the links never need to outlive it. Bounded; the oldest
+ * go first.
+ */
+const UPDATE_CHAIN_MAX = 1_000_000;
+
 export interface DatabaseLog extends LogAppender, DurableView {
   waitForVdl(lsn: Lsn): Promise<void>;
 }
@@ -35,6 +43,8 @@ export interface DatabaseOptions {
  * the log. Keeps no durable state of its own: everything is in pages.
  */
 export class SedimentDatabase implements Database {
+  private readonly chain = new Map<string, TupleId>();
+
   private constructor(
     private readonly heap: HeapStore,
     private readonly txm: TransactionManager,
@@ -113,8 +123,31 @@ export class SedimentDatabase implements Database {
 
   async update(tx: Transaction, table: Table, tid: TupleId, values: readonly Datum[]): Promise<WriteOutcome> {
     const outcome = await this.delete(tx, table, tid);
-    if (outcome === "ok") await this.insert(tx, table, values);
+    if (outcome === "ok") {
+      const newer = await this.insert(tx, table, values);
+      this.chain.set(versionKey(table.relfile, tid), newer);
+      if (this.chain.size > UPDATE_CHAIN_MAX) this.chain.delete(this.chain.keys().next().value!);
+    }
     return outcome;
+  }
+
+  async newerVersion(tx: Transaction, table: Table, tid: TupleId): Promise<Row | undefined> {
+    let current = tid;
+    for (;;) {
+      const next = this.chain.get(versionKey(table.relfile, current));
+      if (next === undefined) return undefined; // deleted (or the link aged out: treated as deleted)
+      const versions = await this.heap.readBlock(table.relfile, next.block);
+      const v = versions[next.slot];
+      if (v === undefined) return undefined;
+      const values = decodeRow(table.columns, v.data);
+      await this.txm.loadStatus([v.xmin, v.xmax]);
+      if (!this.txm.isCommitted(v.xmin)) return undefined;
+      if (v.xmax !== 0 && v.xmax !== state(tx).xid && this.txm.isCommitted(v.xmax)) {
+        current = next; // updated again (or deleted) since: follow on
+        continue;
+      }
+      return { tid: next, values };
+    }
   }
 }
 

@@ -193,18 +193,41 @@ function concurrentlyChanged(tx: Transaction): void {
   }
 }
 
+/**
+ * Applies `write` to a row; when a transaction that committed meanwhile
+ * changed it, READ COMMITTED re-checks the filter on the newest version and
+ * writes that one instead (PostgreSQL's EvalPlanQual), REPEATABLE READ fails.
+ */
+async function writeRow(
+  p: UpdatePlan | DeletePlan,
+  ctx: ExecContext,
+  first: Row,
+  write: (row: Row) => Promise<WriteOutcome>,
+): Promise<boolean> {
+  const tx = ctx.tx();
+  let row: Row | undefined = first;
+  while (row !== undefined) {
+    if ((await write(row)) === "ok") return true;
+    concurrentlyChanged(tx);
+    row = await ctx.db.newerVersion(tx, p.table, row.tid);
+    if (row !== undefined && p.filter !== undefined && p.filter(row.values, ctx.params) !== true) return false;
+  }
+  return false;
+}
+
 export async function runUpdate(p: UpdatePlan, ctx: ExecContext): Promise<number> {
   const tx = ctx.tx();
   let count = 0;
   for await (const page of filteredRows(p.table, p.filter, ctx)) {
-    for (const row of page) {
-      // Every SET expression reads the old row (SET a = b, b = a swaps).
-      const values = row.values.slice();
-      for (const a of p.assignments) values[a.index] = a.value(row.values, ctx.params);
-      checkNotNull(p.table, values);
-      const outcome: WriteOutcome = await ctx.db.update(tx, p.table, row.tid, values);
-      if (outcome === "ok") count++;
-      else concurrentlyChanged(tx);
+    for (const first of page) {
+      const changed = await writeRow(p, ctx, first, (row) => {
+        // Every SET expression reads the old row (SET a = b, b = a swaps).
+        const values = row.values.slice();
+        for (const a of p.assignments) values[a.index] = a.value(row.values, ctx.params);
+        checkNotNull(p.table, values);
+        return ctx.db.update(tx, p.table, row.tid, values);
+      });
+      if (changed) count++;
     }
   }
   return count;
@@ -214,10 +237,8 @@ export async function runDelete(p: DeletePlan, ctx: ExecContext): Promise<number
   const tx = ctx.tx();
   let count = 0;
   for await (const page of filteredRows(p.table, p.filter, ctx)) {
-    for (const row of page) {
-      const outcome = await ctx.db.delete(tx, p.table, row.tid);
-      if (outcome === "ok") count++;
-      else concurrentlyChanged(tx);
+    for (const first of page) {
+      if (await writeRow(p, ctx, first, (row) => ctx.db.delete(tx, p.table, row.tid))) count++;
     }
   }
   return count;
