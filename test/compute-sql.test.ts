@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { connect } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCluster, TEST_PASSWORD, startLocalCluster } from "./support/local-cluster.js";
@@ -110,6 +111,39 @@ describe("SQL through the compute, compared with PostgreSQL", () => {
       { id: 2, v: "1000" },
     ]);
     await Promise.all([...clients, setup].map((c) => c.end()));
+  });
+
+  it("garbage, an oversized message and a wrong protocol version get an error or a close; other sessions go on", async () => {
+    const keeper = new pg.Client({ connectionString: cluster.url });
+    await keeper.connect();
+    const port = cluster.computePort;
+    const send = (bytes: Buffer) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+        let got = Buffer.alloc(0);
+        socket.on("data", (d) => {
+          got = Buffer.concat([got, d]);
+        });
+        socket.on("error", () => resolve(`closed ${got.toString("latin1")}`));
+        socket.on("close", () => resolve(`closed ${got.toString("latin1")}`));
+        setTimeout(() => {
+          socket.destroy();
+          resolve(`open ${got.toString("latin1")}`);
+        }, 3_000);
+      });
+    const garbage = await send(Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const oversized = Buffer.alloc(8);
+    oversized.writeInt32BE(0x7fffffff, 0);
+    oversized.writeInt32BE(196608, 4);
+    const tooBig = await send(oversized);
+    const v2 = Buffer.alloc(8);
+    v2.writeInt32BE(8, 0);
+    v2.writeInt32BE(2 << 16, 4);
+    const wrongVersion = await send(v2);
+    for (const answer of [garbage, tooBig, wrongVersion]) expect(answer.startsWith("closed")).toBe(true);
+    expect(wrongVersion).toContain("0A000");
+    expect((await keeper.query("select 1 as one")).rows).toEqual([{ one: 1 }]);
+    await keeper.end();
   });
 
   it("psql runs several statements in one Query with PostgreSQL's implicit transaction rules", () => {
