@@ -174,10 +174,14 @@ export class LogService {
   /** Records nobody waits for still go out within TICK_MS (and VDL advances, so pages can be evicted). */
   private armTick(): void {
     if (this.tickTimer !== undefined || !this.writer.hasUnrequested()) return;
+    // Only what was appended before arming: a later transaction's records
+    // wait for its own commit instead of taking the batch slot before it.
+    const through = this.writer.lastLsn;
     this.tickTimer = setTimeout(() => {
       this.tickTimer = undefined;
-      this.writer.tick();
+      this.writer.requestFlush(through);
       this.queueFlush();
+      this.armTick();
     }, TICK_MS);
   }
 
