@@ -1,5 +1,5 @@
 import type * as grpc from "@grpc/grpc-js";
-import { Counter, Gauge } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import type { GroupId, NodeId } from "../../common/ids.js";
 import type { Lsn } from "../../common/lsn.js";
 import type { Logger } from "../../common/observe/log.js";
@@ -28,6 +28,12 @@ const metrics = {
     labelNames: ["node"],
     registers: [registry],
   }),
+  ackSeconds: new Histogram({
+    name: "sediment_writer_ack_seconds",
+    help: "Batch sent to a storage node until its ack arrived",
+    buckets: [0.0002, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.05],
+    registers: [registry],
+  }),
   retainedBytes: new Gauge({
     name: "sediment_writer_retained_bytes",
     help: "Bytes kept for resending",
@@ -54,10 +60,12 @@ export class LogService {
   private fencedError: FencedError | undefined;
   private readonly down = new Set<NodeId>();
   private tickTimer: NodeJS.Timeout | undefined;
+  /** Send times of the batches in flight, per node, oldest first. */
+  private readonly sentAt = new Map<NodeId, number[]>();
 
   constructor(
     readonly writer: LogWriter,
-    cluster: StorageCluster,
+    private readonly cluster: StorageCluster,
     truncateLsn: Lsn,
     private readonly log: Logger,
   ) {
@@ -81,6 +89,7 @@ export class LogService {
   }
 
   start(): void {
+    for (const { node } of this.cluster.nodes) this.sentAt.set(node, []);
     for (const stream of this.streams.values()) stream.open();
   }
 
@@ -129,6 +138,8 @@ export class LogService {
   }
 
   private onAck(node: NodeId, throughLsn: Lsn, scls: Map<GroupId, Lsn>): void {
+    const sentAt = throughLsn > 0 ? this.sentAt.get(node)?.shift() : undefined;
+    if (sentAt !== undefined) metrics.ackSeconds.observe((performance.now() - sentAt) / 1000);
     if (this.down.delete(node)) this.log.info({ node }, "append stream back");
     this.writer.step({ type: "ack", node, throughLsn, scls });
     this.wake();
@@ -136,6 +147,7 @@ export class LogService {
   }
 
   private onDisconnected(node: NodeId, error: grpc.ServiceError | undefined): void {
+    this.sentAt.set(node, []);
     this.writer.step({ type: "disconnected", node });
     if (error?.code === GRPC_FAILED_PRECONDITION) {
       this.fence(new FencedError(`storage node ${node} refused epoch ${this.writer.epoch}: ${error.details}`));
@@ -201,9 +213,13 @@ export class LogService {
       this.queueFlush();
       return;
     }
+    const now = performance.now();
     const sent = ready.batches.filter((batch) => {
       const ok = this.streams.get(batch.node)!.send(batch, this.writer.epoch);
-      if (ok) metrics.batches.inc({ node: String(batch.node) });
+      if (ok) {
+        metrics.batches.inc({ node: String(batch.node) });
+        this.sentAt.get(batch.node)?.push(now);
+      }
       return ok;
     });
     this.writer.advance({ batches: sent, reconnect: [] });
