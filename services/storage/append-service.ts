@@ -6,9 +6,12 @@ import { validateBatch, validateHello } from "./append-batch.js";
 import { type CallStatus, failedPrecondition, invalidArgument, statusOf } from "./errors.js";
 import { decoded } from "./grpc-guard.js";
 import { Topology } from "./membership.js";
+import { storageMetrics } from "./metrics.js";
 import type { StorageNode } from "./node.js";
 import type { AckData, StreamSession } from "./node-types.js";
 import type { AppendRequest__Output, AppendResponse } from "./wire.js";
+
+const ackSeconds = storageMetrics().appendAckSeconds;
 
 type AppendCall = grpc.ServerDuplexStream<AppendRequest__Output, AppendResponse>;
 
@@ -74,18 +77,20 @@ class AppendStream {
 
   private batch(batch: NonNullable<AppendRequest__Output["batch"]>): void {
     if (this.topology === null) throw failedPrecondition("a Batch before the Hello");
+    const received = performance.now();
     const b = validateBatch(batch, this.topology, this.lastTo);
     this.lastTo = b.to;
-    this.track(this.node.append(this.session, b));
+    this.track(this.node.append(this.session, b), received);
   }
 
-  private track(result: Promise<AckData>): void {
+  private track(result: Promise<AckData>, receivedAt?: number): void {
     this.pending++;
     if (this.pending >= PENDING_PAUSE) this.call.pause();
     result.then(
       (ack) => {
         this.settled();
         if (!this.ended) this.call.write({ ack: { ...ack, groups: [...ack.groups], scls: [...ack.scls] } });
+        if (receivedAt !== undefined) ackSeconds.observe((performance.now() - receivedAt) / 1000);
         this.maybeFinish();
       },
       (err: unknown) => {

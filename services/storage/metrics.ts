@@ -7,6 +7,7 @@ export interface StorageMetrics {
   readonly appendRecords: Counter;
   readonly appendBytes: Counter;
   readonly syncedWriteSeconds: Histogram;
+  readonly appendAckSeconds: Histogram;
   readonly getPageSeconds: Histogram;
   readonly materializerBacklog: Gauge;
   readonly scl: Gauge<"group">;
@@ -31,6 +32,12 @@ export function storageMetrics(): StorageMetrics {
     appendBytes: new Counter({
       name: "sediment_storage_append_bytes_total",
       help: "Encoded record bytes received in AppendLog batches",
+      registers: [registry],
+    }),
+    appendAckSeconds: new Histogram({
+      name: "sediment_storage_append_ack_seconds",
+      help: "A batch received on an AppendLog stream until its ack is written back",
+      buckets: [0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.05, 0.25],
       registers: [registry],
     }),
     syncedWriteSeconds: new Histogram({
