@@ -157,12 +157,14 @@ export class LogWriter {
     assert(drafts.length > 0, "an MTR has at least one record");
     const groupCount = this.config.placement.config.groupCount;
     const records: LogRecord[] = [];
+    const groups: GroupId[] = [];
     let totalBytes = 0;
     for (let i = 0; i < drafts.length; i++) {
       const d = drafts[i]!;
       const lsn = this.nextLsnValue;
       this.nextLsnValue = (lsn + 1) as Lsn;
       const group = groupOf(d.pageId, groupCount);
+      groups.push(group);
       const record: LogRecord = {
         lsn,
         pageId: d.pageId,
@@ -178,11 +180,11 @@ export class LogWriter {
     }
     const buffer = new Uint8Array(totalBytes);
     let offset = 0;
-    for (const record of records) {
+    records.forEach((record, i) => {
       const end = encodeRecordInto(buffer, offset, record);
-      this.retained.push(record.lsn, groupOf(record.pageId, groupCount), buffer.subarray(offset, end));
+      this.retained.push(record.lsn, groups[i]!, buffer.subarray(offset, end));
       offset = end;
-    }
+    });
     this.vdlTracker.addConsistencyPoint(records[records.length - 1]!.lsn);
     return records;
   }

@@ -143,17 +143,12 @@ function toReplicaState(cluster: StorageCluster, state: GetStateResponse__Output
       { scl: 0 as Lsn, lastLsnAtOrBelowHint: 0 as Lsn, above: [] },
     ]),
   );
-  for (const [g, v] of new Map(
-    state.groups.map((g) => [
-      g.group as GroupId,
-      {
-        scl: g.scl as Lsn,
-        lastLsnAtOrBelowHint: g.lastLsnAtOrBelowHint as Lsn,
-        above: g.above.map((h) => ({ lsn: h.lsn as Lsn, prevLsnOfGroup: h.prevLsnOfGroup as Lsn, endsMtr: h.endsMtr })),
-      },
-    ]),
-  )) {
-    groups.set(g, v);
+  for (const g of state.groups) {
+    groups.set(g.group as GroupId, {
+      scl: g.scl as Lsn,
+      lastLsnAtOrBelowHint: g.lastLsnAtOrBelowHint as Lsn,
+      above: g.above.map((h) => ({ lsn: h.lsn as Lsn, prevLsnOfGroup: h.prevLsnOfGroup as Lsn, endsMtr: h.endsMtr })),
+    });
   }
   return { node: state.nodeId as NodeId, vdlHint: state.vdlHint as Lsn, maxLsnSeen: state.maxLsnSeen as Lsn, groups };
 }
