@@ -59,6 +59,11 @@ program
   .description("show the storage nodes of a local cluster (GetStatus on each)")
   .option("--data-dir <dir>", "the local cluster's data directory", "./.sediment")
   .action(async (opts: { dataDir: string }) => {
+    // `sediment status | head` closes our stdout early: that is the reader's choice, not an error.
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(0);
+      throw err;
+    });
     const { runStatus } = await import("./local/status.js");
     process.exitCode = await runStatus(opts);
   });

@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GetStatusResponse__Output } from "../proto/gen/sediment/storage/GetStatusResponse.js";
 import { loadStorageProto } from "../proto/load.js";
-import { unary } from "../services/compute/storage/rpc.js";
+import { unary } from "../proto/rpc.js";
 import { type LocalCluster, sleep, startLocalCluster, waitFor } from "./support/local-cluster.js";
 
 /**

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SetEpochResponse__Output } from "../proto/gen/sediment/storage/SetEpochResponse.js";
+import { unary } from "../proto/rpc.js";
 import type { NodeId } from "../services/common/ids.js";
 import type { Lsn } from "../services/common/lsn.js";
 import { createLogger } from "../services/common/observe/log.js";
 import { FencedError } from "../services/compute/log/log-service.js";
 import { openVolume } from "../services/compute/log/open-log.js";
-import { unary } from "../services/compute/storage/rpc.js";
 import { driveLog } from "./support/drive-log.js";
 import { type LocalCluster, sleep, startLocalCluster } from "./support/local-cluster.js";
 import { PageWorkload } from "./support/page-workload.js";

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { GetStatusResponse__Output } from "../../proto/gen/sediment/storage/GetStatusResponse.js";
 import { CHANNEL_OPTIONS, loadStorageProto } from "../../proto/load.js";
+import { unary } from "../../proto/rpc.js";
 import { readClusterFile } from "./cluster-file.js";
 import { isProcessRunning, readSupervisorFile } from "./pid-files.js";
 import { DEFAULT_COMPUTE_PORT, canConnect } from "./supervisor.js";
@@ -19,15 +20,16 @@ const DEADLINE_MS = 1_000;
 export function getStorageStatus(node: number, address: string): Promise<NodeStatus> {
   const proto = loadStorageProto();
   const client = new proto.sediment.storage.Storage(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  return new Promise<NodeStatus>((resolve) => {
-    client.getStatus({}, { deadline: Date.now() + DEADLINE_MS }, (err, res) => {
-      if (err !== null) {
+  return unary<GetStatusResponse__Output>((o, cb) => client.getStatus({}, o, cb), DEADLINE_MS)
+    .then(
+      (status): NodeStatus => ({ node, address, state: "up", status }),
+      (err: grpc.ServiceError | Error): NodeStatus => {
+        if (!("code" in err)) return { node, address, state: "down", detail: "empty response" };
         const state = err.code === grpc.status.UNIMPLEMENTED ? "no GetStatus" : "down";
-        resolve({ node, address, state, detail: grpc.status[err.code] ?? String(err.code) });
-      } else if (res === undefined) resolve({ node, address, state: "down", detail: "empty response" });
-      else resolve({ node, address, state: "up", status: res });
-    });
-  }).finally(() => client.close());
+        return { node, address, state, detail: grpc.status[err.code] ?? String(err.code) };
+      },
+    )
+    .finally(() => client.close());
 }
 
 function sclRange(status: GetStatusResponse__Output | undefined): [string, string] {

@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { CHANNEL_OPTIONS, loadStorageProto } from "../../proto/load.js";
+import { unary } from "../../proto/rpc.js";
 import type { GroupId, NodeId } from "../common/ids.js";
 import { type Lsn, lsnMin } from "../common/lsn.js";
 import type { Logger } from "../common/observe/log.js";
@@ -155,13 +156,8 @@ export class Repairer {
     request: { epoch: number; group: GroupId; afterLsn: Lsn; throughLsn: Lsn },
   ): Promise<ReadLogResponse__Output> {
     const client = this.client(peer.address);
-    const deadline = Date.now() + this.options.deadlineMs;
-    return new Promise((resolve, reject) => {
-      client.ReadLog({ ...request, maxBytes: this.options.maxBytes }, { deadline }, (err, response) => {
-        if (err !== null || response === undefined) reject(err ?? new Error("empty ReadLog response"));
-        else resolve(response);
-      });
-    });
+    const full = { ...request, maxBytes: this.options.maxBytes };
+    return unary<ReadLogResponse__Output>((o, cb) => client.ReadLog(full, o, cb), this.options.deadlineMs);
   }
 
   private client(address: string): StorageClient {

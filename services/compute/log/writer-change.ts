@@ -3,6 +3,7 @@ import type { GetStatusResponse__Output } from "../../../proto/gen/sediment/stor
 import type { ReadLogResponse__Output } from "../../../proto/gen/sediment/storage/ReadLogResponse.js";
 import type { SetEpochResponse__Output } from "../../../proto/gen/sediment/storage/SetEpochResponse.js";
 import type { TruncateResponse__Output } from "../../../proto/gen/sediment/storage/TruncateResponse.js";
+import { settleAll, unary } from "../../../proto/rpc.js";
 import type { GroupId, NodeId } from "../../common/ids.js";
 import { type Epoch, epoch as toEpoch } from "../../common/ids.js";
 import type { Lsn } from "../../common/lsn.js";
@@ -11,7 +12,6 @@ import { groupOf } from "../../common/placement.js";
 import { type LogRecord, decodeRecords } from "../../common/record.js";
 import { type RecoveryPlan, type ReplicaGroupState, type ReplicaState, chooseRecovery } from "../../common/recovery.js";
 import type { StorageCluster } from "../storage/cluster.js";
-import { settleAll, unary } from "../storage/rpc.js";
 import { DEFAULT_LOG_WRITER_LIMITS, LogWriter, type LogWriterConfig } from "./log-writer.js";
 
 const RPC_TIMEOUT_MS = 2_000;
