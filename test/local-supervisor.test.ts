@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../services/common/observe/log.js";
-import { startLocalCluster } from "../services/local/supervisor.js";
+import { isAlive } from "../services/local/pid-files.js";
+import { sleep, startLocalCluster } from "../services/local/supervisor.js";
 
 /**
  * `sediment local` as a user runs it: the built CLI in its own session, no
@@ -37,10 +38,6 @@ function startSupervisor(dataDir: string, port: number): Supervisor {
   return { child, output: () => output, exited };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function waitFor<T>(
   what: string,
   timeoutMs: number,
@@ -52,15 +49,6 @@ async function waitFor<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(25);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,12 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type NodeId, nodeId } from "../../services/common/ids.js";
 import type { StorageNodeAddress } from "../../services/compute/storage/cluster.js";
+import { isAlive } from "../../services/local/pid-files.js";
+import { canConnect, sleep } from "../../services/local/supervisor.js";
 import { findFreePort } from "./ports.js";
+
+export { isAlive, sleep };
 
 /** The built CLI (tests and benchmarks run real processes from dist/). */
 export const CLI = fileURLToPath(
@@ -98,19 +101,6 @@ export async function startLocalCluster(
   };
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   timeoutMs: number,
@@ -122,15 +112,4 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, host);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

@@ -1,14 +1,6 @@
-import { createServer } from "node:net";
+import { findFreePorts } from "../../services/local/cluster-file.js";
 
-/** A TCP port free right now on 127.0.0.1 (bind to 0, read, close). */
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** A TCP port free right now on 127.0.0.1 (the supervisor's own port finder). */
+export async function findFreePort(): Promise<number> {
+  return (await findFreePorts(1, "127.0.0.1", []))[0]!;
 }
