@@ -103,8 +103,4 @@ export class BufferPool {
       if (pageLsn(image) <= vdl) this.pages.delete(key);
     }
   }
-
-  get size(): number {
-    return this.pages.size;
-  }
 }

@@ -65,10 +65,6 @@ export class ControlCounters {
     return new ControlCounters(pool, log, data);
   }
 
-  get systemId(): number {
-    return this.data.systemId;
-  }
-
   async allocate(name: CounterName): Promise<number> {
     const limit = name === "xid" ? this.data.nextXidReserved : this.data.nextOidReserved;
     if (this.next[name] >= limit) await this.reserve(name);

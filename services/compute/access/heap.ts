@@ -114,14 +114,12 @@ export class HeapStore {
     return { xmin: h.xmin, xmax: h.xmax, cid: h.cid };
   }
 
-  /** The current header of one version (re-read before a row lock). */
-  async header(relfile: number, tid: TupleId): Promise<VersionHeader> {
-    const page = await this.pool.get(pageId(relfile, tid.block));
-    const h = heapTupleHeader(page, tid.slot);
-    return { xmin: h.xmin, xmax: h.xmax, cid: h.cid };
+  /** Brings the page of `tid` into the pool; read its header with `peekHeader` right after. */
+  async pin(relfile: number, tid: TupleId): Promise<void> {
+    await this.pool.get(pageId(relfile, tid.block));
   }
 
-  /** Sets xmax (delete, or the old half of an update). The page must be pinned by `header` just before. */
+  /** Sets xmax (delete, or the old half of an update). The page must be pinned just before. */
   setXmax(relfile: number, tid: TupleId, xmax: Xid): void {
     new Mtr(this.pool, this.log)
       .change(pageId(relfile, tid.block), RecordKind.HeapSetXmax, heapSetXmaxPayload(tid.slot, xmax, 0))

@@ -20,7 +20,7 @@ export async function deleteVersion(
 ): Promise<WriteOutcome> {
   const xid = await txm.assignXid(tx);
   for (;;) {
-    await heap.header(relfile, tid); // bring the page in
+    await heap.pin(relfile, tid);
     const h = heap.peekHeader(relfile, tid);
     if (h === undefined) continue; // evicted between the read and now
     if (h.xmax === xid) return "gone";

@@ -50,7 +50,6 @@ export class SedimentDatabase implements Database {
     private readonly txm: TransactionManager,
     private readonly catalog: Catalog,
     private readonly counters: ControlCounters,
-    readonly pool: BufferPool,
   ) {}
 
   static async open(pages: PageSource, log: DatabaseLog, options: DatabaseOptions = {}): Promise<SedimentDatabase> {
@@ -60,11 +59,7 @@ export class SedimentDatabase implements Database {
     const txm = new TransactionManager(pool, log, counters);
     const catalog = new Catalog(heap, txm);
     await catalog.load();
-    return new SedimentDatabase(heap, txm, catalog, counters, pool);
-  }
-
-  get systemId(): number {
-    return this.counters.systemId;
+    return new SedimentDatabase(heap, txm, catalog, counters);
   }
 
   begin(isolation?: IsolationLevel): Transaction {

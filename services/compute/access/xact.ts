@@ -1,5 +1,5 @@
 import { Histogram } from "prom-client";
-import { CLOG_XIDS_PER_PAGE, XidStatus, clogGetStatus, clogLocation } from "../../common/clog-page.js";
+import { XidStatus, clogGetStatus, clogLocation } from "../../common/clog-page.js";
 import { type Xid, pageId } from "../../common/ids.js";
 import type { Lsn } from "../../common/lsn.js";
 import { registry } from "../../common/observe/metrics.js";
@@ -206,5 +206,3 @@ export class TransactionManager {
     return mtr.change(page, RecordKind.ClogSetStatus, clogSetStatusPayload(index, status)).commit();
   }
 }
-
-export { CLOG_XIDS_PER_PAGE };
