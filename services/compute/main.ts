@@ -37,6 +37,7 @@ async function openVolumeRetrying(options: ComputeOptions, log: Logger): Promise
 
 /** Exit code when a newer writer fenced this one: it must not serve again by itself. */
 export const EXIT_FENCED = 75;
+const FENCED_EXIT_DELAY_MS = 50;
 
 /**
  * `sediment compute`: becomes the volume's writer (design section 7: fence,
@@ -62,14 +63,13 @@ export async function runCompute(options: ComputeOptions): Promise<void> {
     factory: createSqlSessionFactory(db),
     log,
   });
-  const fencedCheck = setInterval(() => {
-    if (!volume.log.fenced) return;
+  volume.log.onFenced(() => {
     log.error("fenced by a newer writer: stopping");
-    process.exit(EXIT_FENCED);
-  }, 50);
+    // A moment for the failed commits' errors to reach their clients.
+    setTimeout(() => process.exit(EXIT_FENCED), FENCED_EXIT_DELAY_MS);
+  });
   const stop = async (signal: string) => {
     log.info({ signal }, "stopping");
-    clearInterval(fencedCheck);
     await wire.close();
     volume.close();
     process.exit(0);

@@ -59,6 +59,7 @@ export class LogService {
   private flushQueued = false;
   private fencedError: FencedError | undefined;
   private readonly down = new Set<NodeId>();
+  private readonly fencedListeners: ((error: FencedError) => void)[] = [];
   private tickTimer: NodeJS.Timeout | undefined;
   /** Send times of the batches in flight, per node, oldest first. */
   private readonly sentAt = new Map<NodeId, number[]>();
@@ -91,10 +92,6 @@ export class LogService {
   start(): void {
     for (const { node } of this.cluster.nodes) this.sentAt.set(node, []);
     for (const stream of this.streams.values()) stream.open();
-  }
-
-  get fenced(): boolean {
-    return this.fencedError !== undefined;
   }
 
   vdl(): Lsn {
@@ -159,6 +156,11 @@ export class LogService {
     }
   }
 
+  /** Calls `listener` once, when a newer writer fences this one. */
+  onFenced(listener: (error: FencedError) => void): void {
+    this.fencedListeners.push(listener);
+  }
+
   private fence(error: FencedError): void {
     if (this.fencedError !== undefined) return;
     this.fencedError = error;
@@ -166,6 +168,7 @@ export class LogService {
     for (const waiter of this.vdlWaiters) waiter.reject(error);
     this.vdlWaiters = [];
     for (const stream of this.streams.values()) stream.close();
+    for (const listener of this.fencedListeners) listener(error);
   }
 
   private wake(): void {
