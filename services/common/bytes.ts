@@ -16,3 +16,13 @@ export function getU64(dv: DataView, offset: number): number {
   if (high > 0x1f_ffff) throw new RangeError(`u64 at ${offset} exceeds the safe integer range`);
   return high * TWO_32 + dv.getUint32(offset, true);
 }
+
+/** Lexicographic byte order (memcmp, shorter first on a tie): the order of index keys. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}

@@ -23,9 +23,13 @@ export enum PageKind {
   Heap = 1,
   Clog = 2,
   Control = 3,
+  /** Block 0 of an index relfile: root and height (btree-page.ts). */
+  BtreeMeta = 4,
+  BtreeLeaf = 5,
+  BtreeInternal = 6,
 }
 
-export const PAGE_KIND_MAX = PageKind.Control;
+export const PAGE_KIND_MAX = PageKind.BtreeInternal;
 
 export function newZeroPage(): Uint8Array {
   return new Uint8Array(PAGE_SIZE_BYTES);

@@ -37,9 +37,21 @@ export enum RecordKind {
   ClogSetStatus = 4,
   /** Control page: replace the body. Payload: the body bytes. */
   ControlSet = 5,
+  /** B-tree leaf or internal page: insert an item at an index. Payload: u16 index, item bytes. */
+  BtreeInsert = 6,
+  /** B-tree leaf: remove the item at an index (VACUUM). Payload: u16 index. */
+  BtreeDelete = 7,
+  /**
+   * B-tree leaf or internal page: replace the whole content (split halves, a
+   * new root, CREATE INDEX's pages). Payload: u8 page kind, u16 level, u32
+   * right link, u16 item count, then per item u16 length + bytes.
+   */
+  BtreeWrite = 8,
+  /** B-tree metapage: set root and height. Payload: u32 root, u32 height. */
+  BtreeMetaSet = 9,
 }
 
-export const RECORD_KIND_MAX = RecordKind.ControlSet;
+export const RECORD_KIND_MAX = RecordKind.BtreeMetaSet;
 
 export interface LogRecord {
   readonly lsn: Lsn;

@@ -1,4 +1,13 @@
 import { assert } from "./assert.js";
+import {
+  type BtreeMeta,
+  type BtreePageContent,
+  btreeDeleteItem,
+  btreeInsertItem,
+  btreeSetMeta,
+  btreeWritePage,
+  isBtreeNode,
+} from "./btree-page.js";
 import { getU64, setU64, view } from "./bytes.js";
 import { XidStatus, clogSetStatus } from "./clog-page.js";
 import { controlWriteBody } from "./control-page.js";
@@ -65,6 +74,21 @@ export function redoInPlace(page: Uint8Array, record: LogRecord): void {
     case RecordKind.ControlSet:
       controlWriteBody(page, p);
       break;
+    case RecordKind.BtreeInsert:
+      assert(p.length >= 2, "bad BtreeInsert payload");
+      btreeInsertItem(page, dv.getUint16(0, true), p.subarray(2));
+      break;
+    case RecordKind.BtreeDelete:
+      assert(p.length === 2, "bad BtreeDelete payload");
+      btreeDeleteItem(page, dv.getUint16(0, true));
+      break;
+    case RecordKind.BtreeWrite:
+      btreeWritePage(page, decodeBtreeWrite(p));
+      break;
+    case RecordKind.BtreeMetaSet:
+      assert(p.length === 8, "bad BtreeMetaSet payload");
+      btreeSetMeta(page, { root: dv.getUint32(0, true), height: dv.getUint32(4, true) });
+      break;
     default:
       assert(false, () => `unknown record kind ${record.kind}`);
   }
@@ -99,5 +123,67 @@ export function clogSetStatusPayload(index: number, status: XidStatus): Uint8Arr
   const out = new Uint8Array(3);
   view(out).setUint16(0, index, true);
   out[2] = status;
+  return out;
+}
+
+export function btreeInsertPayload(index: number, item: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + item.length);
+  view(out).setUint16(0, index, true);
+  out.set(item, 2);
+  return out;
+}
+
+export function btreeDeletePayload(index: number): Uint8Array {
+  const out = new Uint8Array(2);
+  view(out).setUint16(0, index, true);
+  return out;
+}
+
+const BTREE_WRITE_HEADER_BYTES = 9;
+
+/** At most RECORD_PAYLOAD_BYTES_MAX for any content that fits a page (2 bytes of length per item, 4 of pointer). */
+export function btreeWritePayload(content: BtreePageContent): Uint8Array {
+  let total = BTREE_WRITE_HEADER_BYTES;
+  for (const item of content.items) total += 2 + item.length;
+  const out = new Uint8Array(total);
+  const dv = view(out);
+  out[0] = content.kind;
+  dv.setUint16(1, content.level, true);
+  dv.setUint32(3, content.rightLink, true);
+  dv.setUint16(7, content.items.length, true);
+  let at = BTREE_WRITE_HEADER_BYTES;
+  for (const item of content.items) {
+    dv.setUint16(at, item.length, true);
+    out.set(item, at + 2);
+    at += 2 + item.length;
+  }
+  return out;
+}
+
+/** The items are views into the payload. */
+function decodeBtreeWrite(p: Uint8Array): BtreePageContent {
+  assert(p.length >= BTREE_WRITE_HEADER_BYTES, "bad BtreeWrite payload");
+  const dv = view(p);
+  const kind = p[0]! as PageKind;
+  assert(isBtreeNode(kind), "bad BtreeWrite page kind");
+  const count = dv.getUint16(7, true);
+  const items: Uint8Array[] = [];
+  let at = BTREE_WRITE_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    assert(at + 2 <= p.length, "BtreeWrite payload truncated");
+    const length = dv.getUint16(at, true);
+    assert(at + 2 + length <= p.length, "BtreeWrite payload truncated");
+    items.push(p.subarray(at + 2, at + 2 + length));
+    at += 2 + length;
+  }
+  assert(at === p.length, "BtreeWrite payload has trailing bytes");
+  return { kind, level: dv.getUint16(1, true), rightLink: dv.getUint32(3, true), items };
+}
+
+export function btreeMetaSetPayload(meta: BtreeMeta): Uint8Array {
+  const out = new Uint8Array(8);
+  const dv = view(out);
+  dv.setUint32(0, meta.root, true);
+  dv.setUint32(4, meta.height, true);
   return out;
 }
