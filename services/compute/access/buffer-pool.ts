@@ -82,11 +82,21 @@ export class BufferPool {
     await Promise.all(pages.map((p) => this.get(p)));
   }
 
-  /** Adds a page that has no version in storage yet (a new block). */
+  /**
+   * Adds a page that has no version in storage yet (a new block). Evicts
+   * nothing: the MTR adopting it has other pages it has not applied its
+   * records to yet, and calls `trim` once it has.
+   */
   adoptNew(page: PageId, image: Uint8Array): void {
     const key = pageKey(page);
     assert(!this.pages.has(key), "adopting a page that is cached");
-    this.insert(key, image);
+    this.pages.set(key, image);
+  }
+
+  /** Evicts down to capacity (after an MTR that adopted new pages). */
+  trim(): void {
+    if (this.pages.size > this.capacityPages) this.evict();
+    metrics.pages.set(this.pages.size);
   }
 
   private insert(key: PageKey, image: Uint8Array): void {

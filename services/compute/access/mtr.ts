@@ -59,6 +59,7 @@ export class Mtr {
     const records = this.log.append(drafts);
     assert(records[0]!.lsn === base, "MTR LSNs must be contiguous from the log's last LSN");
     for (const record of records) redoInPlace(this.pool.peek(record.pageId)!, record);
+    this.pool.trim();
     return records[records.length - 1]!.lsn;
   }
 }
