@@ -254,7 +254,7 @@ describe("BtreeStore against a sorted model", () => {
         tallest = Math.max(tallest, checkModel(volume, model));
         checkPages(volume, pool);
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
     expect(tallest).toBeGreaterThanOrEqual(3);
   });
@@ -276,7 +276,7 @@ describe("BtreeStore against a sorted model", () => {
           checkPages(volume, pool);
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 12 },
     );
     expect(tallest).toBeGreaterThanOrEqual(3);
   });
