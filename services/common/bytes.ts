@@ -1,8 +1,18 @@
 /** Little-endian field access shared by the page and record layouts. */
 const TWO_32 = 0x1_0000_0000;
 
+/** Page-sized arrays (8 KiB) keep their DataView: pages are read field by field on every hot path. */
+const PAGE_BYTES = 8192;
+const pageViews = new WeakMap<Uint8Array, DataView>();
+
 export function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length !== PAGE_BYTES) return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let dv = pageViews.get(bytes);
+  if (dv === undefined) {
+    dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    pageViews.set(bytes, dv);
+  }
+  return dv;
 }
 
 /** A safe integer as u64 little-endian (two u32 halves: no BigInt on hot paths). */

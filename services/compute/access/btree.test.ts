@@ -241,7 +241,9 @@ function open(seed: number): { volume: MemoryVolume; pool: BufferPool; store: Bt
 }
 
 const sortedRowsArb = (maxLength: number) =>
-  fc.uniqueArray(rowArb, { minLength: maxLength / 2, maxLength, selector: (r) => hex(entryOf(r)) }).map((rows) => rows.sort(compareRows));
+  fc
+    .uniqueArray(rowArb, { minLength: maxLength / 2, maxLength, selector: (r) => hex(entryOf(r)) })
+    .map((rows) => rows.sort(compareRows));
 
 describe("BtreeStore against a sorted model", () => {
   it("inserts, deletes and range scans, alone and concurrently, on trees of several levels", async () => {

@@ -10,14 +10,13 @@ import { type LogAppender, Mtr } from "./mtr.js";
 /** Fixed relfiles of the volume. */
 export const CONTROL_PAGE = pageId(0, 0);
 export const CLOG_RELFILE = 1;
-export const PG_CLASS_RELFILE = 2;
-export const PG_ATTRIBUTE_RELFILE = 3;
+/** Relfiles 2–7 are the system catalogs (catalog-relations.ts). */
 /** User objects start here, as in PostgreSQL (FirstNormalObjectId). */
 export const FIRST_USER_OID = 16384;
 export const FIRST_XID = 3;
 /** Counters are reserved this many at a time: a restart skips at most one range. */
 export const RESERVE_RANGE = 4096;
-export const CATALOG_VERSION = 1;
+export const CATALOG_VERSION = 2;
 
 type CounterName = "xid" | "oid";
 

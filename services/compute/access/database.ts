@@ -22,6 +22,40 @@ export interface Table {
   readonly name: string;
   readonly relfile: RelFile;
   readonly columns: readonly Column[];
+  /** The table's indexes visible to the transaction that looked it up. */
+  readonly indexes: readonly Index[];
+  /** A system catalog (pg_class …): readable with SQL, changed only by DDL. */
+  readonly system?: boolean;
+}
+
+/** A B-tree index on a table. */
+export interface Index {
+  readonly oid: number;
+  readonly name: string;
+  readonly relfile: RelFile;
+  /** The indexed columns, as positions (0-based) in the table's columns, in key order. */
+  readonly columns: readonly number[];
+  readonly unique: boolean;
+  readonly primary: boolean;
+}
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly columns: readonly number[];
+  readonly unique: boolean;
+  /** A primary key also sets NOT NULL on its columns (23502 when a row has a NULL there). */
+  readonly primary: boolean;
+}
+
+/** One end of an index range: values for a prefix of the index's columns. */
+export interface KeyBound {
+  readonly values: readonly Datum[];
+  readonly inclusive: boolean;
+}
+
+export interface KeyRange {
+  readonly lower?: KeyBound;
+  readonly upper?: KeyBound;
 }
 
 /** Where a tuple version lives: (block, slot) like PostgreSQL's ctid. */
@@ -44,11 +78,23 @@ export interface Transaction {
   readonly xid: Xid | undefined;
   /** Begins a new statement: a fresh snapshot under READ COMMITTED, a new command id always. */
   startCommand(): void;
+  /** lock_timeout for the lock waits of the statements that follow (0: none): 55P03 when it passes. */
+  setLockTimeout(ms: number): void;
+  /** Ends a lock wait of this transaction now, failing it with `error` (a cancel, a statement timeout). */
+  interrupt(error: Error): void;
 }
 
 /** Thrown by the access layer with a SQLSTATE the wire layer reports as is. */
 export interface AccessError extends Error {
   readonly sqlState: string;
+  readonly detail?: string;
+  /** For 23505: the key that is already there, for the DETAIL line (the SQL layer formats the values). */
+  readonly duplicateKey?: {
+    readonly columns: readonly Column[];
+    readonly values: readonly Datum[];
+    /** "already exists" (an insert) or "is duplicated" (building a unique index). */
+    readonly existing: boolean;
+  };
 }
 
 export type WriteOutcome = "ok" | "gone";
@@ -62,11 +108,28 @@ export interface Database {
   lookupTable(tx: Transaction, name: string): Promise<Table | undefined>;
   /** 42P07 if the name is taken. */
   createTable(tx: Transaction, name: string, columns: readonly Column[]): Promise<Table>;
+  /** Drops the table and its indexes. */
   dropTable(tx: Transaction, table: Table): Promise<void>;
+  /** Empties the tables and their indexes (new relfiles, as PostgreSQL does: rolled back with the transaction). */
+  truncate(tx: Transaction, tables: readonly Table[]): Promise<void>;
+  /**
+   * Builds an index over the table's rows. 42P07 if the name is taken, 23505
+   * when a unique index finds a duplicate, 42P16 for a second primary key.
+   */
+  createIndex(tx: Transaction, table: Table, definition: IndexDefinition): Promise<Index>;
+  /** The index of that name with its table, or undefined. */
+  lookupIndex(tx: Transaction, name: string): Promise<{ readonly table: Table; readonly index: Index } | undefined>;
+  dropIndex(tx: Transaction, table: Table, index: Index): Promise<void>;
 
   /** The rows visible to the current command of `tx`, a page at a time. */
   scan(tx: Transaction, table: Table): AsyncIterable<readonly Row[]>;
-  /** Values already coerced to the column types; NOT NULL checked by the caller (23502). */
+  /** The visible rows whose index key lies in `range`, in index order, a leaf page at a time. */
+  indexScan(tx: Transaction, table: Table, index: Index, range: KeyRange): AsyncIterable<readonly Row[]>;
+  /**
+   * Values already coerced to the column types; NOT NULL checked by the
+   * caller (23502). Adds index entries; 23505 on a duplicate key of a
+   * unique index (waiting first for a transaction that holds that key).
+   */
   insert(tx: Transaction, table: Table, values: readonly Datum[]): Promise<TupleId>;
   /**
    * Deletes the version at `tid` as of the current command. Waits while

@@ -106,6 +106,14 @@ export class HeapStore {
     return out;
   }
 
+  /** One version, or undefined when the slot does not exist (a tid from an index of a truncated relfile). */
+  async readVersion(relfile: number, tid: TupleId): Promise<HeapVersion | undefined> {
+    const page = await this.pool.get(pageId(relfile, tid.block));
+    if (pageKind(page) !== PageKind.Heap || tid.slot >= heapSlotCount(page)) return undefined;
+    const h = heapTupleHeader(page, tid.slot);
+    return { tid, xmin: h.xmin, xmax: h.xmax, cid: h.cid, data: heapTupleData(page, tid.slot) };
+  }
+
   /** The header of a version whose page is cached, else undefined. */
   peekHeader(relfile: number, tid: TupleId): VersionHeader | undefined {
     const page = this.pool.peek(pageId(relfile, tid.block));

@@ -25,7 +25,7 @@ export async function deleteVersion(
     if (h === undefined) continue; // evicted between the read and now
     if (h.xmax === xid) return "gone";
     if (h.xmax !== 0 && txm.isRunning(h.xmax)) {
-      await txm.waitForEnd(h.xmax);
+      await txm.waitForHolder(tx, h.xmax);
       continue;
     }
     const committed = h.xmax === 0 ? false : txm.committedIfKnown(h.xmax);

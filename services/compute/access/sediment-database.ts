@@ -1,6 +1,7 @@
-import type { Xid } from "../../common/ids.js";
+import { type Xid, relFile } from "../../common/ids.js";
 import type { Lsn } from "../../common/lsn.js";
 import { AccessFailure } from "./access-error.js";
+import { BtreeStore } from "./btree.js";
 import { BufferPool, type DurableView, type PageSource } from "./buffer-pool.js";
 import { Catalog } from "./catalog.js";
 import { ControlCounters } from "./control.js";
@@ -8,7 +9,10 @@ import type {
   Column,
   Database,
   Datum,
+  Index,
+  IndexDefinition,
   IsolationLevel,
+  KeyRange,
   Row,
   Table,
   Transaction,
@@ -16,6 +20,7 @@ import type {
   WriteOutcome,
 } from "./database.js";
 import { HEAP_ROW_BYTES_MAX, HeapStore } from "./heap.js";
+import { IndexAccess } from "./indexes.js";
 import type { LogAppender } from "./mtr.js";
 import { deleteVersion } from "./row-lock.js";
 import { decodeRow, encodeRow } from "./tuple-format.js";
@@ -50,6 +55,7 @@ export class SedimentDatabase implements Database {
     private readonly txm: TransactionManager,
     private readonly catalog: Catalog,
     private readonly counters: ControlCounters,
+    private readonly indexes: IndexAccess,
   ) {}
 
   static async open(pages: PageSource, log: DatabaseLog, options: DatabaseOptions = {}): Promise<SedimentDatabase> {
@@ -59,7 +65,8 @@ export class SedimentDatabase implements Database {
     const txm = new TransactionManager(pool, log, counters);
     const catalog = new Catalog(heap, txm);
     await catalog.load();
-    return new SedimentDatabase(heap, txm, catalog, counters);
+    const indexes = new IndexAccess(heap, new BtreeStore(pool, log), txm);
+    return new SedimentDatabase(heap, txm, catalog, counters, indexes);
   }
 
   begin(isolation?: IsolationLevel): Transaction {
@@ -87,6 +94,49 @@ export class SedimentDatabase implements Database {
     return this.catalog.drop(state(tx), table);
   }
 
+  async truncate(tx: Transaction, tables: readonly Table[]): Promise<void> {
+    const t = state(tx);
+    for (const table of tables) {
+      await this.catalog.setRelfile(t, table.name, table.oid, relFile(await this.counters.allocate("oid")));
+      for (const index of table.indexes) {
+        const relfile = relFile(await this.counters.allocate("oid"));
+        await this.indexes.create({ ...index, relfile });
+        await this.catalog.setRelfile(t, index.name, index.oid, relfile);
+      }
+    }
+  }
+
+  async createIndex(tx: Transaction, table: Table, definition: IndexDefinition): Promise<Index> {
+    const t = state(tx);
+    const oid = await this.counters.allocate("oid");
+    const index = await this.catalog.createIndex(t, table, definition, oid, relFile(oid));
+    if (definition.primary) {
+      for await (const rows of this.scan(tx, table)) {
+        for (const row of rows) {
+          const column = definition.columns.find((c) => row.values[c] === null);
+          if (column === undefined) continue;
+          const name = table.columns[column]!.name;
+          throw new AccessFailure("23502", `column "${name}" of relation "${table.name}" contains null values`);
+        }
+      }
+      await this.catalog.setNotNull(t, table, definition.columns);
+    }
+    await this.indexes.build(t, table, index);
+    return index;
+  }
+
+  lookupIndex(tx: Transaction, name: string): Promise<{ table: Table; index: Index } | undefined> {
+    return this.catalog.lookupIndex(state(tx), name);
+  }
+
+  dropIndex(tx: Transaction, _table: Table, index: Index): Promise<void> {
+    return this.catalog.dropIndex(state(tx), index);
+  }
+
+  indexScan(tx: Transaction, table: Table, index: Index, range: KeyRange): AsyncIterable<readonly Row[]> {
+    return this.indexes.scan(state(tx), table, index, range);
+  }
+
   async *scan(tx: Transaction, table: Table): AsyncIterable<readonly Row[]> {
     const t = state(tx);
     const blocks = await this.heap.blockCount(table.relfile);
@@ -109,7 +159,9 @@ export class SedimentDatabase implements Database {
     if (data.length > HEAP_ROW_BYTES_MAX) {
       throw new AccessFailure("54000", `row is too big: size ${data.length}, maximum size ${HEAP_ROW_BYTES_MAX}`);
     }
-    return this.heap.insert(table.relfile, xid as Xid, t.cid, table.columns.length, data);
+    const tid = await this.heap.insert(table.relfile, xid as Xid, t.cid, table.columns.length, data);
+    await this.indexes.insertEntries(t, table, tid, values);
+    return tid;
   }
 
   delete(tx: Transaction, table: Table, tid: TupleId): Promise<WriteOutcome> {

@@ -8,7 +8,8 @@ import { RecordKind } from "../../common/record.js";
 import { clogSetStatusPayload, pageInitPayload } from "../../common/redo.js";
 import { AccessFailure } from "./access-error.js";
 import type { BufferPool } from "./buffer-pool.js";
-import { CLOG_RELFILE, type ControlCounters } from "./control.js";
+import { FROZEN_XID } from "./catalog-relations.js";
+import { CLOG_RELFILE, type ControlCounters, FIRST_XID } from "./control.js";
 import type { IsolationLevel, Transaction, TupleId } from "./database.js";
 import { type LogAppender, Mtr } from "./mtr.js";
 
@@ -29,6 +30,12 @@ export class TransactionState implements Transaction {
   xid: Xid | undefined;
   cid = 0;
   snapshot: Snapshot;
+  /** The xid this transaction is waiting for (a row lock, a unique key), for deadlock detection. */
+  waitingFor: number | undefined;
+  /** Ends the current wait with an error (cancel, lock timeout). */
+  interruptWait: ((error: Error) => void) | undefined;
+  /** lock_timeout of the running statement, 0 for none. */
+  lockTimeoutMs = 0;
   /** Command ids at which this transaction deleted tuples (combo cid, kept in memory). */
   readonly cmax = new Map<string, number>();
   finished = false;
@@ -39,6 +46,14 @@ export class TransactionState implements Transaction {
     private readonly manager: TransactionManager,
   ) {
     this.snapshot = snapshot;
+  }
+
+  setLockTimeout(ms: number): void {
+    this.lockTimeoutMs = ms;
+  }
+
+  interrupt(error: Error): void {
+    this.interruptWait?.(error);
   }
 
   startCommand(): void {
@@ -68,6 +83,8 @@ export interface VersionHeader {
  */
 export class TransactionManager {
   private readonly running = new Map<number, TransactionState>();
+  /** Every transaction begun and not ended, with or without an xid: their snapshots bound the horizon. */
+  private readonly active = new Set<TransactionState>();
   private readonly status = new Map<number, XidStatus>();
   private readonly waiters = new Map<number, (() => void)[]>();
 
@@ -78,7 +95,33 @@ export class TransactionManager {
   ) {}
 
   begin(isolation: IsolationLevel = "read committed"): TransactionState {
-    return new TransactionState(isolation, this.takeSnapshot(), this);
+    const tx = new TransactionState(isolation, this.takeSnapshot(), this);
+    this.active.add(tx);
+    return tx;
+  }
+
+  /**
+   * PostgreSQL's global xmin: every xid below it has ended and is seen as
+   * ended by every snapshot in use, so a version deleted by a committed xid
+   * below it is dead to everyone, now and later.
+   */
+  horizon(): number {
+    let horizon = this.counters.peek("xid");
+    for (const tx of this.active) {
+      horizon = Math.min(horizon, tx.snapshot.xmax);
+      for (const xid of tx.snapshot.running) horizon = Math.min(horizon, xid);
+    }
+    for (const xid of this.running.keys()) horizon = Math.min(horizon, xid);
+    return horizon;
+  }
+
+  /**
+   * Whether no snapshot can ever see the version (status must be loaded):
+   * its inserter aborted, or its deleter committed below `horizon`.
+   */
+  isDeadToAll(v: VersionHeader, horizon: number): boolean {
+    if (!this.running.has(v.xmin) && !this.isCommitted(v.xmin)) return true;
+    return v.xmax !== 0 && v.xmax < horizon && this.isCommitted(v.xmax);
   }
 
   takeSnapshot(): Snapshot {
@@ -102,7 +145,7 @@ export class TransactionManager {
   async loadStatus(xids: Iterable<number>): Promise<void> {
     const blocks = new Set<number>();
     for (const xid of xids) {
-      if (xid === 0 || this.status.has(xid) || this.running.has(xid)) continue;
+      if (xid < FIRST_XID || this.status.has(xid) || this.running.has(xid)) continue;
       blocks.add(clogLocation(xid as Xid).block);
     }
     await this.pool.pin([...blocks].map((b) => pageId(CLOG_RELFILE, b)));
@@ -110,13 +153,14 @@ export class TransactionManager {
 
   /** Like isCommitted, or undefined when the CLOG page is not loaded (call loadStatus). */
   committedIfKnown(xid: number): boolean | undefined {
-    if (this.running.has(xid) || this.status.has(xid)) return this.isCommitted(xid);
+    if (xid < FIRST_XID || this.running.has(xid) || this.status.has(xid)) return this.isCommitted(xid);
     const page = this.pool.peek(pageId(CLOG_RELFILE, clogLocation(xid as Xid).block));
     return page === undefined ? undefined : this.isCommitted(xid);
   }
 
   /** True only for a transaction committed and durable. Requires `loadStatus` for old xids. */
   isCommitted(xid: number): boolean {
+    if (xid < FIRST_XID) return xid === FROZEN_XID;
     if (this.running.has(xid)) return false;
     const known = this.status.get(xid);
     if (known !== undefined) return known === XidStatus.Committed;
@@ -150,6 +194,44 @@ export class TransactionManager {
     return this.isCommitted(xid);
   }
 
+  /**
+   * `tx` waits for `xid` to end (a lock it holds): 40P01 at once when that
+   * closes a cycle of waits (PostgreSQL finds it after deadlock_timeout; the
+   * transaction that closes the cycle is the one that fails), 55P03 after
+   * lock_timeout, or the error `interrupt` is given (a cancel).
+   */
+  async waitForHolder(tx: TransactionState, xid: number): Promise<void> {
+    if (!this.running.has(xid)) return;
+    const seen = new Set<TransactionState>();
+    for (let t = this.running.get(xid); t !== undefined && !seen.has(t); t = this.running.get(t.waitingFor ?? 0)) {
+      seen.add(t);
+      if (t === tx || t.waitingFor === tx.xid) {
+        throw new AccessFailure("40P01", "deadlock detected", undefined, {
+          detail: `Transaction ${tx.xid ?? "(none)"} waits for transaction ${xid}, which waits for it.`,
+        });
+      }
+      if (t.waitingFor === undefined) break;
+    }
+    tx.waitingFor = xid;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tx.interruptWait = reject;
+        if (tx.lockTimeoutMs > 0) {
+          timer = setTimeout(
+            () => reject(new AccessFailure("55P03", "canceling statement due to lock timeout")),
+            tx.lockTimeoutMs,
+          );
+        }
+        void this.waitForEnd(xid).then(resolve);
+      });
+    } finally {
+      clearTimeout(timer);
+      tx.waitingFor = undefined;
+      tx.interruptWait = undefined;
+    }
+  }
+
   /** Resolves when `xid` has committed durably or aborted. */
   waitForEnd(xid: number): Promise<void> {
     if (!this.running.has(xid)) return Promise.resolve();
@@ -163,6 +245,7 @@ export class TransactionManager {
   async commit(tx: TransactionState): Promise<void> {
     if (tx.finished) return;
     tx.finished = true;
+    this.active.delete(tx);
     if (tx.xid === undefined) return;
     const started = performance.now();
     const lsn = await this.setStatus(tx.xid, XidStatus.Committed);
@@ -183,6 +266,7 @@ export class TransactionManager {
   async rollback(tx: TransactionState): Promise<void> {
     if (tx.finished) return;
     tx.finished = true;
+    this.active.delete(tx);
     if (tx.xid === undefined) return;
     // No need to wait: a crash aborts an uncommitted xid anyway.
     await this.setStatus(tx.xid, XidStatus.Aborted);

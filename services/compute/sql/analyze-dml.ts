@@ -3,7 +3,7 @@ import type { Column, Table } from "../access/database.js";
 import type { ExprContext } from "./analyze-expr.js";
 import { analyzeExpr, booleanCondition } from "./analyze-expr.js";
 import type { AnalyzeEnv } from "./analyze-relation.js";
-import { resolveRangeVar } from "./analyze-relation.js";
+import { checkNotSystem, resolveRangeVar } from "./analyze-relation.js";
 import { assignmentCast } from "./casts.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import type { Expr } from "./expr.js";
@@ -68,6 +68,7 @@ export async function analyzeInsert(s: InsertStmt, env: AnalyzeEnv): Promise<Ins
   if (s.returningClause !== undefined) throw notSupported("RETURNING");
   if (s.override !== undefined && s.override !== "OVERRIDING_NOT_SET") throw notSupported("OVERRIDING");
   const { table } = await resolveRangeVar(s.relation!, env);
+  checkNotSystem(table, s.relation?.location);
   const columns = insertColumns(table, s.cols);
   const ctx: ExprContext = { relation: undefined, params: env.params, clause: "VALUES" };
   const rows = valuesRows(s);
@@ -102,6 +103,7 @@ export async function analyzeUpdate(s: UpdateStmt, env: AnalyzeEnv): Promise<Upd
   if ((s.fromClause?.length ?? 0) > 0) throw notSupported("UPDATE … FROM", nodeLocation(s.fromClause?.[0]));
   if (s.returningClause !== undefined) throw notSupported("RETURNING");
   const relation = await resolveRangeVar(s.relation!, env);
+  checkNotSystem(relation.table, s.relation?.location);
   const base = { relation, params: env.params };
   const filter =
     s.whereClause === undefined ? undefined : booleanCondition(s.whereClause, { ...base, clause: "WHERE" }, "WHERE");
@@ -125,6 +127,7 @@ export async function analyzeDelete(s: DeleteStmt, env: AnalyzeEnv): Promise<Del
   if ((s.usingClause?.length ?? 0) > 0) throw notSupported("DELETE … USING", nodeLocation(s.usingClause?.[0]));
   if (s.returningClause !== undefined) throw notSupported("RETURNING");
   const relation = await resolveRangeVar(s.relation!, env);
+  checkNotSystem(relation.table, s.relation?.location);
   const filter =
     s.whereClause === undefined
       ? undefined

@@ -217,7 +217,7 @@ function comparisonOperator(op: ComparisonOp, left: Expr, right: Expr, location:
   const rt = exprType(right);
   const type = operandType(lt, rt);
   if (type === undefined || type === "void") operatorError(op, [lt, rt], location, false);
-  return binaryCall("bool", coerceOperand(left, type), coerceOperand(right, type), comparison(op, type));
+  return binaryCall("bool", coerceOperand(left, type), coerceOperand(right, type), comparison(op, type), op);
 }
 
 function coerceOperand(e: Expr, type: SqlType): Expr {
@@ -234,12 +234,20 @@ export function unaryCall(type: SqlType, arg: Expr, fn: (a: Value) => Datum): Ex
   return { kind: "unary", type, arg, fn };
 }
 
-function binaryCall(type: SqlType, left: Expr, right: Expr, fn: (a: Value, b: Value) => Datum): Expr {
+function binaryCall(
+  type: SqlType,
+  left: Expr,
+  right: Expr,
+  fn: (a: Value, b: Value) => Datum,
+  comparison?: ComparisonOp,
+): Expr {
   if (left.kind === "const" && right.kind === "const") {
     const value = left.value === null || right.value === null ? null : fn(left.value, right.value);
     return { kind: "const", type, value, location: left.location };
   }
-  return { kind: "binary", type, left, right, fn };
+  return comparison === undefined
+    ? { kind: "binary", type, left, right, fn }
+    : { kind: "binary", type, left, right, fn, comparison };
 }
 
 function analyzeBoolExpr(e: BoolExpr, ctx: ExprContext): Expr {

@@ -1,15 +1,32 @@
-import type { ColumnDef, CreateStmt, DropStmt, Node, SelectStmt, TransactionStmt } from "libpg-query";
+import type { ColumnDef, Constraint, CreateStmt, DropStmt, Node, SelectStmt, TransactionStmt } from "libpg-query";
 import type { Column, IsolationLevel } from "../access/database.js";
+import {
+  analyzeAlterTable,
+  analyzeCreateIndex,
+  analyzeTruncate,
+  analyzeVacuum,
+  constraintIndex,
+  dropIndexNames,
+} from "./analyze-ddl.js";
 import { analyzeDelete, analyzeInsert, analyzeUpdate } from "./analyze-dml.js";
 import { analyzeExpr, typeOfTypeName } from "./analyze-expr.js";
 import type { AnalyzeEnv } from "./analyze-relation.js";
 import { checkSchema } from "./analyze-relation.js";
 import { analyzeSelect } from "./analyze-select.js";
+import { analyzeSet, analyzeShow } from "./analyze-settings.js";
 import { coerce } from "./casts.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import { exprType } from "./expr.js";
 import { nodeLocation, nodeTag, stringList } from "./nodes.js";
-import type { BeginQuery, CreateTableQuery, DropTableQuery, Query, SleepQuery } from "./query.js";
+import type {
+  BeginQuery,
+  CreateTableQuery,
+  DropIndexQuery,
+  DropTableQuery,
+  IndexSpec,
+  Query,
+  SleepQuery,
+} from "./query.js";
 import { isNumericType, typeDisplay } from "./types.js";
 
 /** A parse tree → Query: the statement dispatch, DDL, transaction control and pg_sleep. */
@@ -20,14 +37,8 @@ export type { AnalyzeEnv };
 export const COLUMNS_MAX = 1600;
 
 const STATEMENT_NAMES: Readonly<Record<string, string>> = {
-  VariableSetStmt: "SET",
-  VariableShowStmt: "SHOW",
   ExplainStmt: "EXPLAIN",
   CopyStmt: "COPY",
-  IndexStmt: "CREATE INDEX",
-  AlterTableStmt: "ALTER TABLE",
-  TruncateStmt: "TRUNCATE",
-  VacuumStmt: "VACUUM/ANALYZE",
   ViewStmt: "CREATE VIEW",
   CreateSeqStmt: "CREATE SEQUENCE",
   CreateTableAsStmt: "CREATE TABLE AS",
@@ -58,7 +69,13 @@ export async function analyzeStatement(node: Node, env: AnalyzeEnv): Promise<Que
   if ("UpdateStmt" in node) return analyzeUpdate(node.UpdateStmt, env);
   if ("DeleteStmt" in node) return analyzeDelete(node.DeleteStmt, env);
   if ("CreateStmt" in node) return analyzeCreateTable(node.CreateStmt);
-  if ("DropStmt" in node) return analyzeDropTable(node.DropStmt);
+  if ("DropStmt" in node) return analyzeDrop(node.DropStmt);
+  if ("VariableSetStmt" in node) return analyzeSet(node.VariableSetStmt);
+  if ("VariableShowStmt" in node) return analyzeShow(node.VariableShowStmt);
+  if ("TruncateStmt" in node) return analyzeTruncate(node.TruncateStmt, env);
+  if ("VacuumStmt" in node) return analyzeVacuum(node.VacuumStmt, env);
+  if ("IndexStmt" in node) return analyzeCreateIndex(node.IndexStmt, env);
+  if ("AlterTableStmt" in node) return analyzeAlterTable(node.AlterTableStmt, env);
   if ("TransactionStmt" in node) return analyzeTransaction(node.TransactionStmt);
   const tag = nodeTag(node);
   throw notSupported(STATEMENT_NAMES[tag] ?? tag.replace(/Stmt$/, ""));
@@ -134,12 +151,19 @@ function analyzeCreateTable(s: CreateStmt): CreateTableQuery {
   if (s.oncommit !== undefined && s.oncommit !== "ONCOMMIT_NOOP") throw notSupported("ON COMMIT");
   const name = rv.relname ?? "";
   const columns: Column[] = [];
+  const keys: { constraint: Constraint; column: string | undefined }[] = [];
   for (const element of s.tableElts ?? []) {
     if (!("ColumnDef" in element)) {
-      const what = "Constraint" in element ? constraintName(element.Constraint.contype) : "LIKE";
-      throw notSupported(what, nodeLocation(element));
+      const c = "Constraint" in element ? element.Constraint : undefined;
+      if (c?.contype === "CONSTR_PRIMARY" || c?.contype === "CONSTR_UNIQUE") {
+        keys.push({ constraint: c, column: undefined });
+        continue;
+      }
+      throw notSupported(c === undefined ? "LIKE" : constraintName(c.contype), nodeLocation(element));
     }
-    const column = columnDefinition(element.ColumnDef, name);
+    const column = columnDefinition(element.ColumnDef, name, (constraint) =>
+      keys.push({ constraint, column: element.ColumnDef.colname }),
+    );
     if (columns.some((c) => c.name === column.name)) {
       throw sqlError(Code.duplicateColumn, `column "${column.name}" specified more than once`);
     }
@@ -148,7 +172,15 @@ function analyzeCreateTable(s: CreateStmt): CreateTableQuery {
   if (columns.length > COLUMNS_MAX) {
     throw sqlError(Code.tooManyColumns, `tables can have at most ${COLUMNS_MAX} columns`);
   }
-  return { kind: "create-table", name, columns, ifNotExists: s.if_not_exists === true };
+  const indexes: IndexSpec[] = keys.map((k) => constraintIndex(k.constraint, { columns }, k.column));
+  if (indexes.filter((i) => i.primary).length > 1) {
+    throw sqlError(Code.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`);
+  }
+  // A primary key's columns are NOT NULL, as PostgreSQL makes them.
+  for (const i of indexes) {
+    if (i.primary) for (const c of i.columns) columns[c] = { ...columns[c]!, notNull: true };
+  }
+  return { kind: "create-table", name, columns, ifNotExists: s.if_not_exists === true, indexes };
 }
 
 const CONSTRAINT_NAMES: Readonly<Record<string, string>> = {
@@ -167,7 +199,7 @@ function constraintName(contype: string | undefined): string {
   return CONSTRAINT_NAMES[contype ?? ""] ?? "constraint attributes (DEFERRABLE …)";
 }
 
-function columnDefinition(def: ColumnDef, table: string): Column {
+function columnDefinition(def: ColumnDef, table: string, key: (c: Constraint) => void): Column {
   const name = def.colname ?? "";
   const type = typeOfTypeName(def.typeName ?? {});
   if (def.collClause !== undefined) throw notSupported("COLLATE", def.collClause.location);
@@ -177,6 +209,10 @@ function columnDefinition(def: ColumnDef, table: string): Column {
   for (const node of def.constraints ?? []) {
     const c = "Constraint" in node ? node.Constraint : undefined;
     const kind = c?.contype;
+    if (kind === "CONSTR_PRIMARY" || kind === "CONSTR_UNIQUE") {
+      key(c!);
+      continue;
+    }
     if (kind !== "CONSTR_NOTNULL" && kind !== "CONSTR_NULL") throw notSupported(constraintName(kind), c?.location);
     const wantNotNull = kind === "CONSTR_NOTNULL";
     if (notNull !== undefined && notNull !== wantNotNull) {
@@ -192,7 +228,6 @@ function columnDefinition(def: ColumnDef, table: string): Column {
 }
 
 const OBJECT_NAMES: Readonly<Record<string, string>> = {
-  OBJECT_INDEX: "DROP INDEX",
   OBJECT_VIEW: "DROP VIEW",
   OBJECT_SEQUENCE: "DROP SEQUENCE",
   OBJECT_SCHEMA: "DROP SCHEMA",
@@ -201,7 +236,11 @@ const OBJECT_NAMES: Readonly<Record<string, string>> = {
   OBJECT_TYPE: "DROP TYPE",
 };
 
-function analyzeDropTable(s: DropStmt): DropTableQuery {
+function analyzeDrop(s: DropStmt): DropTableQuery | DropIndexQuery {
+  if (s.removeType === "OBJECT_INDEX") {
+    if (s.concurrent === true) throw notSupported("DROP INDEX CONCURRENTLY");
+    return { kind: "drop-index", names: dropIndexNames(s.objects ?? []), ifExists: s.missing_ok === true };
+  }
   if (s.removeType !== "OBJECT_TABLE") {
     throw notSupported(OBJECT_NAMES[s.removeType ?? ""] ?? `DROP ${String(s.removeType).replace(/^OBJECT_/, "")}`);
   }

@@ -1,5 +1,7 @@
 import { canceled } from "./errors.js";
 
+export type CancelReason = "user request" | "statement timeout";
+
 /** setTimeout's longest delay; longer sleeps wait in steps. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
 
@@ -10,9 +12,11 @@ const TIMER_MS_MAX = 2 ** 31 - 1;
  */
 export class Cancellation {
   private cancelled = false;
+  private reason: CancelReason = "user request";
   private readonly wakers = new Set<() => void>();
 
-  cancel(): void {
+  cancel(reason: CancelReason = "user request"): void {
+    if (!this.cancelled) this.reason = reason;
     this.cancelled = true;
     for (const wake of this.wakers) wake();
     this.wakers.clear();
@@ -24,7 +28,7 @@ export class Cancellation {
 
   /** Throws 57014 once cancelled. */
   check(): void {
-    if (this.cancelled) throw canceled();
+    if (this.cancelled) throw canceled(this.reason);
   }
 
   /** Resolves after `ms`, or rejects with 57014 as soon as the statement is cancelled. */

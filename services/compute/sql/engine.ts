@@ -7,19 +7,22 @@ import type {
   QueryEngine,
   ResultSink,
   RowSink,
+  SessionStart,
   TransactionStatus,
 } from "../wire/query-engine.js";
 import { SqlError } from "../wire/sql-error.js";
 import type { AnalyzeEnv } from "./analyze.js";
 import { analyzeStatement, isTransactionExit } from "./analyze.js";
 import { Cancellation } from "./cancel.js";
-import { Code, fromAccessError, notSupported, sqlError, withCharacterPosition } from "./errors.js";
+import { formatText } from "./datum-io.js";
+import { Code, canceled, fromAccessError, notSupported, sqlError, withCharacterPosition } from "./errors.js";
 import { ParamSlots } from "./params.js";
 import type { ParseCache, ParsedStatement } from "./parse.js";
 import type { Plan, ResultColumn } from "./plan.js";
 import { fieldDescriptions, plan, queryTables, resultColumns } from "./plan.js";
 import type { PortalHost, PreparedState } from "./prepared.js";
 import { SqlPortal, SqlPreparedStatement, checkResultFormats, decodeParams } from "./prepared.js";
+import { SERVER_VERSION, SessionSettings } from "./settings.js";
 import type { ExecutionInputs } from "./statement.js";
 import { StatementScope, makeExecution, sameTable } from "./statement.js";
 import { SessionTransaction } from "./transaction.js";
@@ -39,11 +42,22 @@ export class SqlEngine implements QueryEngine, PortalHost {
   /** A rollback started by `statementFailed`, awaited before the next call. */
   private pendingAbort: Promise<void> | undefined;
 
+  private readonly settings: SessionSettings;
+
   constructor(
     private readonly db: Database,
     private readonly parser: ParseCache,
+    start: Pick<SessionStart, "parameters"> = { parameters: new Map() },
   ) {
-    this.txn = new SessionTransaction(db);
+    this.settings = new SessionSettings(SERVER_VERSION, start.parameters);
+    this.txn = new SessionTransaction(db, (committed) => this.settings.transactionEnded(committed));
+  }
+
+  /** The GUC_REPORT settings for the startup ParameterStatus messages (the wire layer reports server_version). */
+  get reportedParameters(): ReadonlyMap<string, string> {
+    const reported = this.settings.reported();
+    reported.delete("server_version");
+    return reported;
   }
 
   transactionStatus(): TransactionStatus {
@@ -51,7 +65,9 @@ export class SqlEngine implements QueryEngine, PortalHost {
   }
 
   cancel(): void {
-    if (this.running) this.cancellation.cancel();
+    if (!this.running) return;
+    this.cancellation.cancel();
+    this.txn.interrupt(canceled("user request"));
   }
 
   statementFailed(_error: Error): void {
@@ -191,15 +207,26 @@ export class SqlEngine implements QueryEngine, PortalHost {
    */
   private async call<T>(sql: string, body: () => Promise<T>): Promise<T> {
     await this.settle();
-    this.cancellation = new Cancellation();
+    const cancellation = new Cancellation();
+    this.cancellation = cancellation;
     this.running = true;
+    const timeoutMs = Number(this.settings.raw("statement_timeout"));
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            cancellation.cancel("statement timeout");
+            this.txn.interrupt(canceled("statement timeout"));
+          }, timeoutMs)
+        : undefined;
+    this.txn.setLockTimeout(Number(this.settings.raw("lock_timeout")));
     try {
       return await body();
     } catch (err) {
       await this.txn.abort();
-      const mapped = fromAccessError(err);
+      const mapped = fromAccessError(err, formatText);
       throw mapped instanceof SqlError ? withCharacterPosition(mapped, sql) : mapped;
     } finally {
+      clearTimeout(timer);
       this.running = false;
     }
   }
@@ -225,7 +252,15 @@ export class SqlEngine implements QueryEngine, PortalHost {
     columns: readonly ResultColumn[] | null,
     formats: readonly (0 | 1)[],
   ): ExecutionInputs {
-    return { db: this.db, scope, params, cancellation: () => this.cancellation, columns, formats };
+    return {
+      db: this.db,
+      scope,
+      params,
+      cancellation: () => this.cancellation,
+      columns,
+      formats,
+      settings: this.settings,
+    };
   }
 }
 

@@ -1,3 +1,4 @@
+import type { AccessError, ColumnType, Datum } from "../access/database.js";
 import type { DiagnosticFields } from "../wire/sql-error.js";
 import { SqlError } from "../wire/sql-error.js";
 
@@ -26,6 +27,13 @@ export const Code = {
   undefinedParameter: "42P02",
   undefinedSchema: "3F000",
   duplicateTable: "42P07",
+  uniqueViolation: "23505",
+  insufficientPrivilege: "42501",
+  wrongObjectType: "42809",
+  undefinedObject: "42704",
+  cantChangeRuntimeParam: "55P02",
+  dependentObjectsStillExist: "2BP01",
+  invalidTableDefinition: "42P16",
   duplicateColumn: "42701",
   ambiguousColumn: "42702",
   ambiguousFunction: "42725",
@@ -60,8 +68,8 @@ export function notSupported(construct: string, location?: number): SqlError {
   return sqlError(Code.featureNotSupported, `feature not supported: ${construct}`, location);
 }
 
-export function canceled(): SqlError {
-  return new SqlError(Code.queryCanceled, "canceling statement due to user request");
+export function canceled(reason: "user request" | "statement timeout" = "user request"): SqlError {
+  return new SqlError(Code.queryCanceled, `canceling statement due to ${reason}`);
 }
 
 /** The byte-offset position of an analysis error as PostgreSQL's 1-based character index. */
@@ -92,11 +100,18 @@ function isAscii(s: string): boolean {
 }
 
 /** An AccessError of the seam (an Error with `sqlState`) as a SqlError; anything else is passed through. */
-export function fromAccessError(err: unknown): unknown {
+export function fromAccessError(err: unknown, formatKey: (type: ColumnType, value: Datum) => string | null): unknown {
   if (err instanceof SqlError) return err;
   if (err instanceof Error && "sqlState" in err && typeof err.sqlState === "string") {
     try {
-      return new SqlError(err.sqlState, err.message);
+      const key = (err as AccessError).duplicateKey;
+      const detail = (err as AccessError).detail;
+      if (key === undefined) return new SqlError(err.sqlState, err.message, detail === undefined ? {} : { detail });
+      const names = key.columns.map((c) => c.name).join(", ");
+      const values = key.values.map((v, i) => (v === null ? "null" : formatKey(key.columns[i]!.type, v))).join(", ");
+      return new SqlError(err.sqlState, err.message, {
+        detail: `Key (${names})=(${values}) ${key.existing ? "already exists" : "is duplicated"}.`,
+      });
     } catch {
       return err;
     }

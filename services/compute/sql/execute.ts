@@ -4,6 +4,8 @@ import type { Cancellation } from "./cancel.js";
 import { formatText } from "./datum-io.js";
 import { Code, sqlError } from "./errors.js";
 import type { Evaluator, Value } from "./expr.js";
+import type { IndexPath } from "./index-path.js";
+import { evaluateRange } from "./index-path.js";
 import { compareValues } from "./operators.js";
 import type { DeletePlan, InsertPlan, PlannedSortKey, Predicate, SelectPlan, UpdatePlan } from "./plan.js";
 
@@ -35,13 +37,22 @@ async function* filteredRows(
   table: Table | undefined,
   filter: Predicate | undefined,
   ctx: ExecContext,
+  access: IndexPath | undefined,
 ): AsyncGenerator<readonly Row[]> {
   if (table === undefined) {
     const row: Row = { tid: NO_TID, values: [] };
     if (filter === undefined || filter(row.values, ctx.params)) yield [row];
     return;
   }
-  for await (const page of ctx.db.scan(ctx.tx(), table)) {
+  let source: AsyncIterable<readonly Row[]>;
+  if (access === undefined) {
+    source = ctx.db.scan(ctx.tx(), table);
+  } else {
+    const range = evaluateRange(access, ctx.params);
+    if (range === undefined) return;
+    source = ctx.db.indexScan(ctx.tx(), table, access.index, range);
+  }
+  for await (const page of source) {
     ctx.cancel.check();
     if (filter === undefined) {
       yield page;
@@ -95,7 +106,7 @@ async function* streamRows(
   const project = projector(p, ctx);
   let skip = offset;
   let left = limit ?? Number.POSITIVE_INFINITY;
-  for await (const page of filteredRows(p.table, p.filter, ctx)) {
+  for await (const page of filteredRows(p.table, p.filter, ctx, p.access)) {
     let from = 0;
     if (skip > 0) {
       from = Math.min(skip, page.length);
@@ -113,7 +124,7 @@ async function* streamRows(
 
 async function aggregateRow(p: SelectPlan, ctx: ExecContext): Promise<Datum[]> {
   const aggregation = new Aggregation(p.aggregates!);
-  for await (const page of filteredRows(p.table, p.filter, ctx)) {
+  for await (const page of filteredRows(p.table, p.filter, ctx, p.access)) {
     for (const row of page) aggregation.add(row.values, ctx.params);
   }
   return projector(p, ctx)(aggregation.results());
@@ -122,7 +133,7 @@ async function aggregateRow(p: SelectPlan, ctx: ExecContext): Promise<Datum[]> {
 async function sortedRows(p: SelectPlan, ctx: ExecContext): Promise<Datum[][]> {
   const project = projector(p, ctx);
   const rows: Datum[][] = [];
-  for await (const page of filteredRows(p.table, p.filter, ctx)) {
+  for await (const page of filteredRows(p.table, p.filter, ctx, p.access)) {
     if (rows.length + page.length > SORT_ROWS_MAX) {
       throw sqlError(Code.programLimitExceeded, `ORDER BY would sort more than ${SORT_ROWS_MAX} rows in memory`);
     }
@@ -218,7 +229,7 @@ async function writeRow(
 export async function runUpdate(p: UpdatePlan, ctx: ExecContext): Promise<number> {
   const tx = ctx.tx();
   let count = 0;
-  for await (const page of filteredRows(p.table, p.filter, ctx)) {
+  for await (const page of filteredRows(p.table, p.filter, ctx, p.access)) {
     for (const first of page) {
       const changed = await writeRow(p, ctx, first, (row) => {
         // Every SET expression reads the old row (SET a = b, b = a swaps).
@@ -236,7 +247,7 @@ export async function runUpdate(p: UpdatePlan, ctx: ExecContext): Promise<number
 export async function runDelete(p: DeletePlan, ctx: ExecContext): Promise<number> {
   const tx = ctx.tx();
   let count = 0;
-  for await (const page of filteredRows(p.table, p.filter, ctx)) {
+  for await (const page of filteredRows(p.table, p.filter, ctx, p.access)) {
     for (const first of page) {
       if (await writeRow(p, ctx, first, (row) => ctx.db.delete(tx, p.table, row.tid))) count++;
     }

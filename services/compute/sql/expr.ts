@@ -8,6 +8,8 @@ import type { SqlType } from "./types.js";
  * NOT and IS NULL carry SQL's three-valued logic here.
  */
 
+export type ComparisonOp = "=" | "<>" | "<" | "<=" | ">" | ">=";
+
 /** A non-NULL value. */
 export type Value = Exclude<Datum, null>;
 
@@ -34,6 +36,8 @@ export type Expr =
       readonly left: Expr;
       readonly right: Expr;
       readonly fn: (a: Value, b: Value) => Datum;
+      /** Set for a comparison: the planner matches `column op value` against indexes. */
+      readonly comparison?: ComparisonOp;
     }
   | { readonly kind: "and" | "or"; readonly args: readonly Expr[] }
   | { readonly kind: "not"; readonly arg: Expr }

@@ -1,7 +1,7 @@
 import type { Datum } from "../access/database.js";
 import { INT4_MAX, INT4_MIN, INT8_MAX, INT8_MIN } from "./datum-io.js";
 import { Code, sqlError } from "./errors.js";
-import type { Value } from "./expr.js";
+import type { ComparisonOp, Value } from "./expr.js";
 import type { SqlType } from "./types.js";
 
 /**
@@ -12,7 +12,7 @@ import type { SqlType } from "./types.js";
  */
 
 export type ArithmeticOp = "+" | "-" | "*" | "/" | "%";
-export type ComparisonOp = "=" | "<>" | "<" | "<=" | ">" | ">=";
+export type { ComparisonOp } from "./expr.js";
 
 export const ARITHMETIC_OPS: ReadonlySet<string> = new Set(["+", "-", "*", "/", "%"]);
 export const COMPARISON_OPS: ReadonlySet<string> = new Set(["=", "<>", "<", "<=", ">", ">="]);

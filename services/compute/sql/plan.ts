@@ -3,14 +3,23 @@ import type { FieldDescription } from "../wire/query-engine.js";
 import type { AggregateSpec } from "./aggregate.js";
 import type { Evaluator } from "./expr.js";
 import { compile, compilePredicate, exprType } from "./expr.js";
+import type { IndexPath } from "./index-path.js";
+import { chooseIndexPath } from "./index-path.js";
 import type {
+  AlterTableQuery,
   BeginQuery,
   CommitQuery,
+  CreateIndexQuery,
   CreateTableQuery,
+  DropIndexQuery,
   DropTableQuery,
   Query,
   RollbackQuery,
   SelectQuery,
+  SetQuery,
+  ShowQuery,
+  TruncateQuery,
+  VacuumQuery,
 } from "./query.js";
 import type { SqlType } from "./types.js";
 import { typeOid, typeSize } from "./types.js";
@@ -42,6 +51,8 @@ export interface SelectPlan {
   readonly kind: "select";
   readonly table: Table | undefined;
   readonly filter: Predicate | undefined;
+  /** An index scan in place of the heap scan. */
+  readonly access: IndexPath | undefined;
   readonly aggregates: readonly AggregateSpec[] | undefined;
   /** Output columns, then the extra sort keys (the "resjunk" columns). */
   readonly project: readonly Evaluator[];
@@ -66,6 +77,7 @@ export interface UpdatePlan {
   readonly kind: "update";
   readonly table: Table;
   readonly filter: Predicate | undefined;
+  readonly access: IndexPath | undefined;
   readonly assignments: readonly { readonly index: number; readonly value: Evaluator }[];
 }
 
@@ -73,6 +85,7 @@ export interface DeletePlan {
   readonly kind: "delete";
   readonly table: Table;
   readonly filter: Predicate | undefined;
+  readonly access: IndexPath | undefined;
 }
 
 export type Plan =
@@ -83,6 +96,13 @@ export type Plan =
   | DeletePlan
   | CreateTableQuery
   | DropTableQuery
+  | CreateIndexQuery
+  | AlterTableQuery
+  | DropIndexQuery
+  | TruncateQuery
+  | VacuumQuery
+  | SetQuery
+  | ShowQuery
   | BeginQuery
   | CommitQuery
   | RollbackQuery;
@@ -90,6 +110,10 @@ export type Plan =
 /** The columns a statement returns, or null (no RowDescription: NoData). */
 export function resultColumns(q: Query): readonly ResultColumn[] | null {
   if (q.kind === "sleep") return [{ name: q.name, type: "void", tableOid: 0, attnum: 0 }];
+  if (q.kind === "show") {
+    const names = q.name === undefined ? ["name", "setting", "description"] : [q.name];
+    return names.map((name) => ({ name, type: "text", tableOid: 0, attnum: 0 }));
+  }
   if (q.kind !== "select") return null;
   return q.targets.map((t) => {
     const type = exprType(t.expr);
@@ -128,6 +152,13 @@ export function queryTables(q: Query): readonly Table[] {
     case "update":
     case "delete":
       return [q.relation.table];
+    case "create-index":
+      return [q.table];
+    case "truncate":
+    case "vacuum":
+      return q.tables;
+    case "alter-table":
+      return q.table === undefined ? [] : [q.table];
     default:
       return [];
   }
@@ -148,10 +179,16 @@ export function plan(q: Query): Plan {
         kind: "update",
         table: q.relation.table,
         filter: compilePredicate(q.filter),
+        access: chooseIndexPath(q.relation.table, q.filter),
         assignments: q.assignments.map((a) => ({ index: a.index, value: compile(a.expr) })),
       };
     case "delete":
-      return { kind: "delete", table: q.relation.table, filter: compilePredicate(q.filter) };
+      return {
+        kind: "delete",
+        table: q.relation.table,
+        filter: compilePredicate(q.filter),
+        access: chooseIndexPath(q.relation.table, q.filter),
+      };
     default:
       return q;
   }
@@ -171,6 +208,7 @@ function planSelect(q: SelectQuery): SelectPlan {
     kind: "select",
     table: q.relation?.table,
     filter: compilePredicate(q.filter),
+    access: q.relation === undefined ? undefined : chooseIndexPath(q.relation.table, q.filter),
     aggregates: q.aggregates,
     project,
     outputWidth: q.targets.length,

@@ -68,12 +68,71 @@ export interface CreateTableQuery {
   readonly name: string;
   readonly columns: readonly Column[];
   readonly ifNotExists: boolean;
+  /** PRIMARY KEY and UNIQUE constraints, built right after the table. */
+  readonly indexes: readonly IndexSpec[];
+}
+
+/** An index to build; without a name, one is chosen as PostgreSQL does (t_a_idx, t_pkey, t_a_key). */
+export interface IndexSpec {
+  readonly name: string | undefined;
+  readonly columns: readonly number[];
+  readonly unique: boolean;
+  readonly primary: boolean;
+}
+
+export interface CreateIndexQuery {
+  readonly kind: "create-index";
+  readonly table: Table;
+  readonly spec: IndexSpec;
+  readonly ifNotExists: boolean;
+}
+
+/** ALTER TABLE … ADD PRIMARY KEY / UNIQUE; `table` undefined for IF EXISTS on a missing table. */
+export interface AlterTableQuery {
+  readonly kind: "alter-table";
+  readonly table: Table | undefined;
+  readonly name: string;
+  readonly indexes: readonly IndexSpec[];
+}
+
+export interface DropIndexQuery {
+  readonly kind: "drop-index";
+  readonly names: readonly string[];
+  readonly ifExists: boolean;
+}
+
+export interface TruncateQuery {
+  readonly kind: "truncate";
+  readonly tables: readonly Table[];
+}
+
+/** VACUUM and/or ANALYZE: checked, then nothing to do yet (no dead-tuple pruning, no statistics). */
+export interface VacuumQuery {
+  readonly kind: "vacuum";
+  readonly vacuum: boolean;
+  readonly analyze: boolean;
+  readonly tables: readonly Table[];
 }
 
 export interface DropTableQuery {
   readonly kind: "drop-table";
   readonly names: readonly string[];
   readonly ifExists: boolean;
+}
+
+/** SET / SET LOCAL / RESET (value undefined: the default); RESET ALL when name is undefined. */
+export interface SetQuery {
+  readonly kind: "set";
+  readonly tag: "SET" | "RESET";
+  readonly name: string | undefined;
+  readonly value: string | undefined;
+  readonly isLocal: boolean;
+}
+
+/** SHOW name; SHOW ALL when name is undefined. */
+export interface ShowQuery {
+  readonly kind: "show";
+  readonly name: string | undefined;
 }
 
 export interface BeginQuery {
@@ -100,6 +159,13 @@ export type Query =
   | DeleteQuery
   | CreateTableQuery
   | DropTableQuery
+  | CreateIndexQuery
+  | AlterTableQuery
+  | DropIndexQuery
+  | TruncateQuery
+  | VacuumQuery
+  | SetQuery
+  | ShowQuery
   | BeginQuery
   | CommitQuery
   | RollbackQuery;

@@ -4,10 +4,11 @@ import type { Cancellation } from "./cancel.js";
 import { Code, sqlError } from "./errors.js";
 import type { ExecContext } from "./execute.js";
 import { runDelete, runInsert, runUpdate, selectRows } from "./execute.js";
-import { createTable, dropTables } from "./execute-ddl.js";
+import { alterTable, createIndex, createTable, dropIndexes, dropTables, truncate } from "./execute-ddl.js";
 import type { Execution } from "./execution.js";
 import { CommandExecution, RowsExecution } from "./execution.js";
 import type { Plan, ResultColumn, SleepPlan } from "./plan.js";
+import type { SessionSettings } from "./settings.js";
 import type { SessionTransaction } from "./transaction.js";
 
 /**
@@ -37,6 +38,7 @@ export interface ExecutionInputs {
   readonly cancellation: () => Cancellation;
   readonly columns: readonly ResultColumn[] | null;
   readonly formats: readonly (0 | 1)[];
+  readonly settings: SessionSettings;
 }
 
 function insertTag(n: number): string {
@@ -76,6 +78,44 @@ export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
       return write("CREATE TABLE", (out) => createTable(p, db, scope.transaction(), (n) => out.notice(n)));
     case "drop-table":
       return write("DROP TABLE", (out) => dropTables(p, db, scope.transaction(), (n) => out.notice(n)));
+    case "create-index":
+      return write("CREATE INDEX", (out) => createIndex(p, db, scope.transaction(), (n) => out.notice(n)));
+    case "alter-table":
+      return write("ALTER TABLE", (out) => alterTable(p, db, scope.transaction(), (n) => out.notice(n)));
+    case "drop-index":
+      return write("DROP INDEX", (out) => dropIndexes(p, db, scope.transaction(), (n) => out.notice(n)));
+    case "truncate":
+      return write("TRUNCATE TABLE", () => truncate(p, db, scope.transaction()));
+    case "vacuum":
+      return new CommandExecution(async () => {
+        const command = p.vacuum ? "VACUUM" : "ANALYZE";
+        if (p.vacuum && txn.blockState === "block") {
+          throw sqlError(Code.activeSqlTransaction, "VACUUM cannot run inside a transaction block");
+        }
+        return command;
+      });
+    case "set":
+      return new CommandExecution(async (out) => {
+        const inBlock = txn.blockState === "block";
+        if (p.isLocal && !inBlock) {
+          out.notice({
+            severity: "WARNING",
+            code: Code.noActiveSqlTransaction,
+            message: "SET LOCAL can only be used in transaction blocks",
+          });
+        }
+        if (p.name === undefined) inputs.settings.resetAll(inBlock);
+        else inputs.settings.set(p.name, p.value, p.isLocal, inBlock);
+        for (const [name, value] of inputs.settings.takeReports()) out.parameterStatus(name, value);
+        return p.tag;
+      });
+    case "show": {
+      const settings = inputs.settings;
+      const rows = async function* () {
+        yield p.name === undefined ? settings.all() : [[settings.get(p.name)]];
+      };
+      return new RowsExecution(rows, inputs.columns ?? [], inputs.formats);
+    }
     case "begin":
       return new CommandExecution(async (out) => {
         txn.begin(p, (n) => out.notice(n));
@@ -108,8 +148,14 @@ export function sameTable(a: Table, b: Table | undefined): boolean {
   if (b === undefined || a.oid !== b.oid || a.relfile !== b.relfile || a.columns.length !== b.columns.length) {
     return false;
   }
-  return a.columns.every((c, i) => {
-    const d = b.columns[i]!;
-    return c.name === d.name && c.type === d.type && c.notNull === d.notNull;
-  });
+  const sameIndexes =
+    a.indexes.length === b.indexes.length &&
+    a.indexes.every((i, n) => i.oid === b.indexes[n]!.oid && i.relfile === b.indexes[n]!.relfile);
+  return (
+    sameIndexes &&
+    a.columns.every((c, i) => {
+      const d = b.columns[i]!;
+      return c.name === d.name && c.type === d.type && c.notNull === d.notNull;
+    })
+  );
 }

@@ -44,9 +44,7 @@ describe("CREATE and DROP TABLE", () => {
     ["create table t (a char(3))", "feature not supported: type char"],
     ["create table t (a timestamp)", "feature not supported: type timestamp"],
     ["create table t (a numeric)", "feature not supported: type numeric"],
-    ["create table t (a int primary key)", "feature not supported: PRIMARY KEY"],
     ["create table t (a int default 1)", "feature not supported: DEFAULT"],
-    ["create table t (a int, unique (a))", "feature not supported: UNIQUE constraints"],
     ["create table t (a int[])", "feature not supported: array types"],
     ["create temp table t (a int)", "feature not supported: temporary tables"],
   ])("%s → 0A000", async (sql, message) => {
@@ -71,7 +69,7 @@ describe("CREATE and DROP TABLE", () => {
       ["NOTICE", "00000", 'table "t" does not exist, skipping'],
       ["NOTICE", "00000", 'table "u" does not exist, skipping'],
     ]);
-    expect(await fails("drop index i")).toMatchObject({ code: "0A000", message: "feature not supported: DROP INDEX" });
+    expect(await fails("drop index i")).toMatchObject({ code: "42704", message: 'index "i" does not exist' });
   });
 });
 
@@ -333,11 +331,11 @@ describe("SELECT from a table", () => {
     ["insert into t values (1) returning a", "RETURNING"],
     ["update t set a = 1 from t u", "UPDATE … FROM"],
     ["delete from t using t u", "DELETE … USING"],
-    ["set search_path = public", "SET"],
-    ["create index i on t (a)", "CREATE INDEX"],
+    ["set transaction isolation level serializable", "SET TRANSACTION"],
+    ["create index i on t ((a + 1))", "indexes on expressions"],
     ["savepoint s", "savepoints"],
     ["begin isolation level serializable", "SERIALIZABLE isolation"],
-    ["select * from pg_catalog.pg_class", "system catalogs"],
+    ["select * from information_schema.tables", "information_schema"],
     ["select pg_sleep(1) from t", "pg_sleep() other than as SELECT pg_sleep(seconds)"],
     ["explain select 1", "EXPLAIN"],
   ])("%s → 0A000 %s", async (sql, construct) => {

@@ -30,10 +30,15 @@ export class SessionTransaction {
   private tx: Transaction | undefined;
   private isolation: IsolationLevel | undefined;
   private readOnlyBlock = false;
+  private lockTimeoutMs = 0;
   /** Called when the transaction ends, so that open portals let go of it. */
   private readonly endListeners = new Set<() => void>();
 
-  constructor(private readonly db: Database) {}
+  /** `ended` hears every transaction end (the session's settings keep or undo their SETs). */
+  constructor(
+    private readonly db: Database,
+    private readonly ended: (committed: boolean) => void = () => {},
+  ) {}
 
   get blockState(): BlockState {
     return this.state;
@@ -58,8 +63,22 @@ export class SessionTransaction {
 
   /** The access layer's transaction, begun on first use. */
   transaction(): Transaction {
-    this.tx ??= this.db.begin(this.isolation);
+    if (this.tx === undefined) {
+      this.tx = this.db.begin(this.isolation);
+      this.tx.setLockTimeout(this.lockTimeoutMs);
+    }
     return this.tx;
+  }
+
+  /** lock_timeout for the statements that follow. */
+  setLockTimeout(ms: number): void {
+    this.lockTimeoutMs = ms;
+    this.tx?.setLockTimeout(ms);
+  }
+
+  /** A cancel or statement timeout: a lock wait of the running statement ends now with `error`. */
+  interrupt(error: Error): void {
+    this.tx?.interrupt(error);
   }
 
   onEnd(listener: () => void): () => void {
@@ -85,6 +104,7 @@ export class SessionTransaction {
   async commit(notice: NoticeSink): Promise<"COMMIT" | "ROLLBACK"> {
     if (this.state === "failed") {
       this.reset();
+      this.ended(false);
       return "ROLLBACK";
     }
     if (this.state !== "block") notice(warning(Code.noActiveSqlTransaction, "there is no transaction in progress"));
@@ -119,6 +139,7 @@ export class SessionTransaction {
   private async end(commit: boolean): Promise<void> {
     const tx = this.tx;
     this.reset();
+    this.ended(commit);
     if (tx === undefined) return;
     if (commit) await this.db.commit(tx);
     else await this.db.rollback(tx);

@@ -4,13 +4,17 @@ import type {
   Column,
   Database,
   Datum,
+  Index,
+  IndexDefinition,
   IsolationLevel,
+  KeyRange,
   Row,
   Table,
   Transaction,
   TupleId,
   WriteOutcome,
 } from "../../access/database.js";
+import { compareValues } from "../operators.js";
 
 /**
  * TEST DOUBLE of the access seam (access/database.ts), for the SQL layer's
@@ -24,6 +28,8 @@ import type {
  * command sees its own transaction's changes of earlier commands only. A
  * write to a row another transaction holds waits for it to end; if that one
  * committed the write reports "gone". Commit is instantly durable.
+ * Indexes are catalog entries only: an index scan filters and sorts a heap
+ * scan, and unique indexes are not enforced.
  */
 
 const PAGE_ROWS = 64;
@@ -74,6 +80,11 @@ class MemoryTransaction implements Transaction {
   get xid(): Xid | undefined {
     return this.wrote ? toXid(this.id) : undefined;
   }
+
+  /** Lock waits here cannot time out or be interrupted: the SQL layer's unit tests do not need it. */
+  setLockTimeout(_ms: number): void {}
+
+  interrupt(_error: Error): void {}
 
   startCommand(): void {
     this.cid++;
@@ -129,11 +140,93 @@ export class MemoryDatabase implements Database {
     );
     if (taken) throw new MemoryAccessError("42P07", `relation "${name}" already exists`);
     const oid = this.nextOid++;
-    const table: Table = { oid, name, relfile: relFile(oid), columns: [...columns] };
+    const table: Table = { oid, name, relfile: relFile(oid), columns: [...columns], indexes: [] };
     t.wrote = true;
     this.catalog.push({ xmin: t.id, cmin: t.cid, xmax: undefined, cmax: 0, table });
-    this.heaps.set(oid, []);
+    this.heaps.set(relFile(oid), []);
     return table;
+  }
+
+  /** A new catalog version of `table` made by `t`. */
+  private replaceTable(t: MemoryTransaction, table: Table, next: Table): void {
+    const entry = this.catalog.find((e) => e.table.oid === table.oid && (e.xmax === undefined || e.xmax === t.id));
+    if (entry === undefined) throw new MemoryAccessError("42P01", `relation "${table.name}" does not exist`);
+    t.wrote = true;
+    entry.xmax = t.id;
+    entry.cmax = t.cid;
+    this.catalog.push({ xmin: t.id, cmin: t.cid, xmax: undefined, cmax: 0, table: next });
+  }
+
+  async truncate(tx: Transaction, tables: readonly Table[]): Promise<void> {
+    const t = this.tx(tx);
+    for (const table of tables) {
+      const relfile = relFile(this.nextOid++);
+      this.heaps.set(relfile, []);
+      this.replaceTable(t, table, { ...table, relfile });
+    }
+  }
+
+  async createIndex(tx: Transaction, table: Table, definition: IndexDefinition): Promise<Index> {
+    const t = this.tx(tx);
+    if ((await this.lookupTable(tx, definition.name)) || (await this.lookupIndex(tx, definition.name))) {
+      throw new MemoryAccessError("42P07", `relation "${definition.name}" already exists`);
+    }
+    const oid = this.nextOid++;
+    const index: Index = { oid, relfile: relFile(oid), ...definition };
+    this.replaceTable(t, table, { ...table, indexes: [...table.indexes, index] });
+    return index;
+  }
+
+  async lookupIndex(tx: Transaction, name: string): Promise<{ table: Table; index: Index } | undefined> {
+    const t = this.tx(tx);
+    for (const e of this.catalog) {
+      const index = e.table.indexes.find((i) => i.name === name);
+      if (index !== undefined && this.visible(t, e)) return { table: e.table, index };
+    }
+    return undefined;
+  }
+
+  async dropIndex(tx: Transaction, table: Table, index: Index): Promise<void> {
+    this.replaceTable(this.tx(tx), table, { ...table, indexes: table.indexes.filter((i) => i.oid !== index.oid) });
+  }
+
+  async *indexScan(tx: Transaction, table: Table, index: Index, range: KeyRange): AsyncIterable<readonly Row[]> {
+    const compare = (row: Row, bound: readonly Datum[]) => {
+      for (let i = 0; i < bound.length; i++) {
+        const column = index.columns[i]!;
+        const a = row.values[column] ?? null;
+        const b = bound[i] ?? null;
+        if (a === null || b === null) {
+          if (a !== b) return a === null ? 1 : -1; // NULLs last
+          continue;
+        }
+        const c = compareValues(table.columns[column]!.type, a, b);
+        if (c !== 0) return c;
+      }
+      return 0;
+    };
+    const rows: Row[] = [];
+    for await (const page of this.scan(tx, table)) {
+      for (const row of page) {
+        const { lower, upper } = range;
+        if (lower !== undefined) {
+          const c = compare(row, lower.values);
+          if (c < 0 || (c === 0 && !lower.inclusive)) continue;
+        }
+        if (upper !== undefined) {
+          const c = compare(row, upper.values);
+          if (c > 0 || (c === 0 && !upper.inclusive)) continue;
+        }
+        rows.push(row);
+      }
+    }
+    rows.sort((a, b) =>
+      compare(
+        a,
+        index.columns.map((c) => b.values[c]!),
+      ),
+    );
+    if (rows.length > 0) yield rows;
   }
 
   async dropTable(tx: Transaction, table: Table): Promise<void> {
@@ -229,7 +322,7 @@ export class MemoryDatabase implements Database {
   }
 
   private heap(table: Table): TupleVersion[] {
-    const heap = this.heaps.get(table.oid);
+    const heap = this.heaps.get(table.relfile);
     if (heap === undefined) throw new Error(`no heap for table ${table.name} (oid ${table.oid})`);
     return heap;
   }

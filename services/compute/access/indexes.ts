@@ -1,0 +1,177 @@
+import { type IndexKeyType, encodeIndexKey } from "../../common/index-key.js";
+import { duplicateKeyError } from "./access-error.js";
+import type { BtreeStore, IndexEntry } from "./btree.js";
+import type { Datum, Index, KeyRange, Row, Table, TupleId } from "./database.js";
+import type { HeapStore } from "./heap.js";
+import { KeyLocks } from "./key-locks.js";
+import { decodeRow } from "./tuple-format.js";
+import type { TransactionManager, TransactionState } from "./xact.js";
+import { versionKey } from "./xact.js";
+
+/**
+ * Index maintenance and index scans over B-trees (btree.ts): the key of a
+ * row is the order-preserving encoding of its indexed columns
+ * (common/index-key.ts). Every heap version gets its own entry (no HOT yet);
+ * visibility is always decided on the heap version, as in PostgreSQL.
+ */
+export class IndexAccess {
+  /** Held from a unique check until its entry is in the tree, so two inserts of one key cannot both pass. */
+  private readonly keyLocks = new KeyLocks();
+
+  constructor(
+    private readonly heap: HeapStore,
+    private readonly btree: BtreeStore,
+    private readonly txm: TransactionManager,
+  ) {}
+
+  /** Adds the entries of a new heap version to every index; 23505 for a live duplicate in a unique one. */
+  async insertEntries(tx: TransactionState, table: Table, tid: TupleId, values: readonly Datum[]): Promise<void> {
+    for (const index of table.indexes) {
+      const keyValues = index.columns.map((c): Datum => values[c] ?? null);
+      const key = encodeIndexKey(keyTypes(table, index), keyValues);
+      const entry: IndexEntry = { key, tid };
+      if (!index.unique || keyValues.includes(null)) {
+        await this.btree.insert(index.relfile, entry);
+        continue;
+      }
+      await this.keyLocks.with(`${index.relfile}:${Buffer.from(key).toString("hex")}`, async () => {
+        await this.checkUnique(tx, table, index, key, tid, keyValues);
+        await this.btree.insert(index.relfile, entry);
+      });
+    }
+  }
+
+  /**
+   * PostgreSQL's _bt_check_unique: a version with the same key conflicts
+   * unless it is dead (inserted by an aborted transaction, or deleted by a
+   * committed one or by this one). A version another transaction is
+   * inserting or deleting is waited for, then the check starts over.
+   */
+  private async checkUnique(
+    tx: TransactionState,
+    table: Table,
+    index: Index,
+    key: Uint8Array,
+    own: TupleId,
+    keyValues: readonly Datum[],
+  ): Promise<void> {
+    restart: for (;;) {
+      for await (const entries of this.btree.scan(index.relfile, { key, inclusive: true }, { key, inclusive: true })) {
+        for (const e of entries) {
+          if (e.tid.block === own.block && e.tid.slot === own.slot) continue;
+          const v = await this.heap.readVersion(table.relfile, e.tid);
+          if (v === undefined) continue;
+          await this.txm.loadStatus([v.xmin, v.xmax]);
+          const mine = (xid: number) => xid === tx.xid;
+          if (!mine(v.xmin) && this.txm.isRunning(v.xmin)) {
+            await this.txm.waitForHolder(tx, v.xmin);
+            continue restart;
+          }
+          if (!mine(v.xmin) && !this.txm.isCommitted(v.xmin)) continue; // aborted insert
+          if (v.xmax !== 0) {
+            if (mine(v.xmax)) continue;
+            if (this.txm.isRunning(v.xmax)) {
+              await this.txm.waitForHolder(tx, v.xmax);
+              continue restart;
+            }
+            if (this.txm.isCommitted(v.xmax)) continue;
+          }
+          throw duplicateKeyError(
+            `duplicate key value violates unique constraint "${index.name}"`,
+            index.columns.map((c) => table.columns[c]!),
+            keyValues,
+            true,
+          );
+        }
+      }
+      return;
+    }
+  }
+
+  /** The visible rows in `range`, in index order. */
+  async *scan(tx: TransactionState, table: Table, index: Index, range: KeyRange): AsyncGenerator<readonly Row[]> {
+    const types = keyTypes(table, index);
+    const bound = (b: KeyRange["lower"]) =>
+      b === undefined
+        ? undefined
+        : { key: encodeIndexKey(types.slice(0, b.values.length), b.values), inclusive: b.inclusive };
+    for await (const entries of this.btree.scan(index.relfile, bound(range.lower), bound(range.upper))) {
+      const versions = await Promise.all(entries.map((e) => this.heap.readVersion(table.relfile, e.tid)));
+      await this.txm.loadStatus(versions.flatMap((v) => (v === undefined ? [] : [v.xmin, v.xmax])));
+      const rows: Row[] = [];
+      const dead: IndexEntry[] = [];
+      const horizon = this.txm.horizon();
+      versions.forEach((v, i) => {
+        if (v === undefined || this.txm.isDeadToAll(v, horizon)) {
+          dead.push(entries[i]!);
+        } else if (this.txm.isVisible(tx, v, versionKey(table.relfile, v.tid))) {
+          rows.push({ tid: v.tid, values: decodeRow(table.columns, v.data) });
+        }
+      });
+      if (rows.length > 0) yield rows;
+      await this.removeDead(index, dead);
+    }
+  }
+
+  /**
+   * Deletes index entries whose heap version no snapshot can see (as
+   * PostgreSQL's index scans mark them LP_DEAD), so lookups of a row updated
+   * many times do not visit every old version again.
+   */
+  private async removeDead(index: Index, dead: readonly IndexEntry[]): Promise<void> {
+    for (const entry of dead) await this.btree.delete(index.relfile, entry);
+  }
+
+  /**
+   * Fills a new index from every heap version not known dead, sorted, built
+   * bottom-up. A unique index fails (23505) when two live versions share a key.
+   */
+  async build(tx: TransactionState, table: Table, index: Index): Promise<void> {
+    const types = keyTypes(table, index);
+    const entries: (IndexEntry & { live: boolean; values: readonly Datum[] })[] = [];
+    const blocks = await this.heap.blockCount(table.relfile);
+    for (let block = 0; block < blocks; block++) {
+      const versions = await this.heap.readBlock(table.relfile, block);
+      await this.txm.loadStatus(versions.flatMap((v) => [v.xmin, v.xmax]));
+      for (const v of versions) {
+        const ownOrRunning = v.xmin === tx.xid || this.txm.isRunning(v.xmin);
+        if (!ownOrRunning && !this.txm.isCommitted(v.xmin)) continue;
+        const row = decodeRow(table.columns, v.data);
+        const values = index.columns.map((c) => row[c]!);
+        const deleted =
+          v.xmax !== 0 && (v.xmax === tx.xid || this.txm.isRunning(v.xmax) || this.txm.isCommitted(v.xmax));
+        entries.push({ key: encodeIndexKey(types, values), tid: v.tid, live: !deleted, values });
+      }
+    }
+    entries.sort(compareEntries);
+    if (index.unique) {
+      let previous: (typeof entries)[number] | undefined;
+      for (const e of entries) {
+        if (!e.live || e.values.includes(null)) continue;
+        if (previous !== undefined && Buffer.compare(previous.key, e.key) === 0) {
+          throw duplicateKeyError(
+            `could not create unique index "${index.name}"`,
+            index.columns.map((c) => table.columns[c]!),
+            e.values,
+            false,
+          );
+        }
+        previous = e;
+      }
+    }
+    await this.btree.build(index.relfile, entries);
+  }
+
+  /** An empty index (a new relfile after TRUNCATE). */
+  create(index: Index): Promise<void> {
+    return this.btree.create(index.relfile);
+  }
+}
+
+function keyTypes(table: Table, index: Index): IndexKeyType[] {
+  return index.columns.map((c) => table.columns[c]!.type as IndexKeyType);
+}
+
+function compareEntries(a: IndexEntry, b: IndexEntry): number {
+  return Buffer.compare(a.key, b.key) || a.tid.block - b.tid.block || a.tid.slot - b.tid.slot;
+}
