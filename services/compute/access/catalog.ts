@@ -10,18 +10,30 @@ import { versionKey } from "./xact.js";
 
 /** pg_class and pg_attribute as heap relations (a small subset of PostgreSQL's columns). */
 const PG_CLASS: readonly Column[] = [
-  { name: "oid", type: "int8", notNull: true },
-  { name: "relname", type: "text", notNull: true },
-  { name: "relfilenode", type: "int8", notNull: true },
+  { name: "oid", type: "int8", typmod: -1, notNull: true },
+  { name: "relname", type: "text", typmod: -1, notNull: true },
+  { name: "relfilenode", type: "int8", typmod: -1, notNull: true },
 ];
 const PG_ATTRIBUTE: readonly Column[] = [
-  { name: "attrelid", type: "int8", notNull: true },
-  { name: "attnum", type: "int4", notNull: true },
-  { name: "attname", type: "text", notNull: true },
-  { name: "atttype", type: "text", notNull: true },
-  { name: "attnotnull", type: "bool", notNull: true },
+  { name: "attrelid", type: "int8", typmod: -1, notNull: true },
+  { name: "attnum", type: "int4", typmod: -1, notNull: true },
+  { name: "attname", type: "text", typmod: -1, notNull: true },
+  { name: "atttype", type: "text", typmod: -1, notNull: true },
+  { name: "attnotnull", type: "bool", typmod: -1, notNull: true },
+  { name: "atttypmod", type: "int4", typmod: -1, notNull: true },
 ];
-const COLUMN_TYPES: readonly ColumnType[] = ["int4", "int8", "text", "bool"];
+const COLUMN_TYPES: readonly ColumnType[] = [
+  "int4",
+  "int8",
+  "float8",
+  "text",
+  "bpchar",
+  "varchar",
+  "bool",
+  "timestamp",
+  "timestamptz",
+  "date",
+];
 
 /** One version of a table's catalog row, with what visibility needs. */
 interface Entry {
@@ -48,9 +60,14 @@ export class Catalog {
   async load(): Promise<void> {
     const columns = new Map<number, Column[]>();
     for (const v of await this.readAll(PG_ATTRIBUTE_RELFILE)) {
-      const [relid, attnum, name, type, notNull] = decodeRow(PG_ATTRIBUTE, v.data);
+      const [relid, attnum, name, type, notNull, typmod] = decodeRow(PG_ATTRIBUTE, v.data);
       const list = columns.get(Number(relid)) ?? [];
-      list[(attnum as number) - 1] = { name: name as string, type: type as ColumnType, notNull: notNull as boolean };
+      list[(attnum as number) - 1] = {
+        name: name as string,
+        type: type as ColumnType,
+        typmod: typmod as number,
+        notNull: notNull as boolean,
+      };
       columns.set(Number(relid), list);
     }
     for (const v of await this.readAll(PG_CLASS_RELFILE)) {
@@ -113,6 +130,7 @@ export class Catalog {
         c.name,
         c.type,
         c.notNull,
+        c.typmod,
       ]);
     }
     this.remember({ table, tid, xmin: xid, cid: tx.cid, xmax: 0 });

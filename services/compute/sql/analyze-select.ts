@@ -16,7 +16,7 @@ import { typeDisplay } from "./types.js";
 export async function analyzeSelect(s: SelectStmt, env: AnalyzeEnv): Promise<SelectQuery> {
   rejectUnsupportedSelect(s);
   const relation = await resolveFrom(s.fromClause, env);
-  const base = { relation, params: env.params };
+  const base = { relation, params: env.params, clock: env.clock };
   const filter =
     s.whereClause === undefined ? undefined : booleanCondition(s.whereClause, { ...base, clause: "WHERE" }, "WHERE");
   const aggregates: AggregateSpec[] = [];
@@ -116,7 +116,7 @@ function expandStar(ref: ColumnRef, ctx: ExprContext): TargetColumn[] {
     ctx.columnRefs?.push({ name: `${rel.refname}.${c.name}`, location });
     return {
       name: c.name,
-      expr: { kind: "column", type: c.type, index } as Expr,
+      expr: { kind: "column", type: c.type, index, typmod: c.typmod } as Expr,
       source: { tableOid: rel.table.oid, attnum: index + 1 },
     };
   });

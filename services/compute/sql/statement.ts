@@ -110,6 +110,6 @@ export function sameTable(a: Table, b: Table | undefined): boolean {
   }
   return a.columns.every((c, i) => {
     const d = b.columns[i]!;
-    return c.name === d.name && c.type === d.type && c.notNull === d.notNull;
+    return c.name === d.name && c.type === d.type && c.typmod === d.typmod && c.notNull === d.notNull;
   });
 }

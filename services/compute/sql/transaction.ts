@@ -1,6 +1,7 @@
 import type { Database, IsolationLevel, Transaction } from "../access/database.js";
 import type { TransactionStatus } from "../wire/query-engine.js";
 import type { SqlNotice } from "../wire/sql-error.js";
+import { SessionClock } from "./clock.js";
 import { Code, sqlError } from "./errors.js";
 import type { BeginQuery } from "./query.js";
 
@@ -33,7 +34,11 @@ export class SessionTransaction {
   /** Called when the transaction ends, so that open portals let go of it. */
   private readonly endListeners = new Set<() => void>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** now() is the start of the transaction: set when a statement leaves the idle state. */
+    readonly clock: SessionClock = new SessionClock(),
+  ) {}
 
   get blockState(): BlockState {
     return this.state;
@@ -53,7 +58,9 @@ export class SessionTransaction {
 
   /** A statement is about to run: outside a block it runs in an implicit transaction. */
   startStatement(): void {
-    if (this.state === "idle") this.state = "implicit";
+    if (this.state !== "idle") return;
+    this.state = "implicit";
+    this.clock.startTransaction();
   }
 
   /** The access layer's transaction, begun on first use. */
