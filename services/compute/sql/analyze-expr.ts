@@ -228,7 +228,7 @@ const DATETIME_RANK: Readonly<Partial<Record<SqlType, number>>> = { date: 1, tim
 /**
  * The common operand type of a binary operator, or undefined if there is
  * none: an unknown side takes the other's type; numbers widen; strings meet
- * in text (bpchar = bpchar stays bpchar); dates and timestamps widen to
+ * in text, or in bpchar when neither is text; dates and timestamps widen to
  * timestamptz, as PostgreSQL's operator resolution ends up choosing.
  */
 function operandType(left: SqlType, right: SqlType): SqlType | undefined {
@@ -237,7 +237,10 @@ function operandType(left: SqlType, right: SqlType): SqlType | undefined {
   if (right === "unknown") return left;
   if (left === right) return left;
   if (isNumericType(left) && isNumericType(right)) return widerNumeric(left, right);
-  if (isStringType(left) && isStringType(right)) return "text";
+  if (isStringType(left) && isStringType(right)) {
+    // char = varchar compares as char (varchar → bpchar is implicit); text wins over both.
+    return left === "text" || right === "text" ? "text" : "bpchar";
+  }
   if (isDatetimeType(left) && isDatetimeType(right)) {
     return DATETIME_RANK[left]! >= DATETIME_RANK[right]! ? left : right;
   }

@@ -61,22 +61,30 @@ function rejectUnsupportedSelect(s: SelectStmt): void {
 
 /**
  * A result column's name, as FigureColname gives it: a column's or function's
- * name, a cast of an unnamed expression is named by its type, else ?column?.
+ * name, a cast of an unnamed expression is named by its type (the outermost
+ * cast's, as a cast names more weakly than a column), else ?column?.
  */
 export function columnName(node: Node): string | undefined {
+  return figureColname(node)?.[0];
+}
+
+function figureColname(node: Node): [name: string, strength: 1 | 2] | undefined {
   if ("ColumnRef" in node) {
     const names = stringList(node.ColumnRef.fields);
-    return names?.[names.length - 1];
+    const last = names?.[names.length - 1];
+    return last === undefined ? undefined : [last, 2];
   }
   if ("FuncCall" in node) {
     const names = stringList(node.FuncCall.funcname);
-    return names?.[names.length - 1];
+    const last = names?.[names.length - 1];
+    return last === undefined ? undefined : [last, 2];
   }
   if ("TypeCast" in node) {
-    const inner = node.TypeCast.arg === undefined ? undefined : columnName(node.TypeCast.arg);
-    if (inner !== undefined) return inner;
+    const inner = node.TypeCast.arg === undefined ? undefined : figureColname(node.TypeCast.arg);
+    if (inner !== undefined && inner[1] === 2) return inner;
     const names = stringList(node.TypeCast.typeName?.names);
-    return names?.[names.length - 1];
+    const last = names?.[names.length - 1];
+    return last === undefined ? inner : [last, 1];
   }
   return undefined;
 }
