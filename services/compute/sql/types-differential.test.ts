@@ -52,7 +52,9 @@ async function runScript(config: pg.ClientConfig, script: readonly Statement[], 
       notices.length = 0;
       const [text, values] = typeof statement === "string" ? [statement, undefined] : statement;
       try {
-        const r = await client.query({ text, values: values as unknown[] | undefined, rowMode: "array", binary });
+        const config: pg.QueryArrayConfig = { text, values: values as unknown[] | undefined, rowMode: "array" };
+        // node-postgres sends Bind with all results in binary when the config says so (not in its types).
+        const r = await client.query(binary ? ({ ...config, binary } as pg.QueryArrayConfig) : config);
         const results = ([r].flat() as pg.QueryResult[]).map((x) => ({
           command: x.command,
           rowCount: x.rowCount,
