@@ -8,7 +8,7 @@ import { coerce } from "./casts.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import type { Expr } from "./expr.js";
 import { exprType, usesColumns } from "./expr.js";
-import { nodeLocation, stringList } from "./nodes.js";
+import { constructName, nodeLocation, stringList } from "./nodes.js";
 import type { SelectQuery, SortKey, TargetColumn } from "./query.js";
 import { typeDisplay } from "./types.js";
 
@@ -78,6 +78,11 @@ function figureColname(node: Node): [name: string, strength: 1 | 2] | undefined 
     const names = stringList(node.FuncCall.funcname);
     const last = names?.[names.length - 1];
     return last === undefined ? undefined : [last, 2];
+  }
+  if ("SQLValueFunction" in node) {
+    // CURRENT_TIMESTAMP is named current_timestamp, as a function would be.
+    const name = constructName(node);
+    return name.includes(" ") ? undefined : [name.toLowerCase(), 2];
   }
   if ("TypeCast" in node) {
     const inner = node.TypeCast.arg === undefined ? undefined : figureColname(node.TypeCast.arg);

@@ -147,6 +147,8 @@ const TIMESTAMP = [
   "select now() = current_timestamp, now() = transaction_timestamp(), localtimestamp = now()::timestamp, current_date = now()::date",
   "select now() <= clock_timestamp(), statement_timestamp() >= now()",
   "select now(1)",
+  "select current_timestamp is not null, localtimestamp(2) is not null, current_date is not null",
+  "select current_timestamp(2) > '2000-01-01', current_date, localtimestamp(3) from ts where false",
   "select a + 1 from ts",
   "select 1 from ts where a = 1",
   "drop table ts",
