@@ -39,9 +39,9 @@ describe("SedimentDatabase on 3 storage processes", () => {
     const t1 = db.begin();
     t1.startCommand();
     const table = await db.createTable(t1, "accounts", [
-      { name: "id", type: "int4", notNull: true },
-      { name: "balance", type: "int8", notNull: false },
-      { name: "owner", type: "text", notNull: false },
+      { name: "id", type: "int4", typmod: -1, notNull: true },
+      { name: "balance", type: "int8", typmod: -1, notNull: false },
+      { name: "owner", type: "text", typmod: -1, notNull: false },
     ]);
     for (let i = 1; i <= 500; i++) await db.insert(t1, table, [i, BigInt(i * 10), `owner ${i}`]);
     // Not visible to others before commit.

@@ -22,10 +22,10 @@ export const PUBLIC_NAMESPACE = 2200;
 /** The xid of rows made when the volume is formatted: committed for everyone (PostgreSQL's FrozenTransactionId). */
 export const FROZEN_XID = 2;
 
-const int8 = (name: string): Column => ({ name, type: "int8", notNull: true });
-const int4 = (name: string): Column => ({ name, type: "int4", notNull: true });
-const text = (name: string): Column => ({ name, type: "text", notNull: true });
-const bool = (name: string): Column => ({ name, type: "bool", notNull: true });
+const int8 = (name: string): Column => ({ name, type: "int8", typmod: -1, notNull: true });
+const int4 = (name: string): Column => ({ name, type: "int4", typmod: -1, notNull: true });
+const text = (name: string): Column => ({ name, type: "text", typmod: -1, notNull: true });
+const bool = (name: string): Column => ({ name, type: "bool", typmod: -1, notNull: true });
 
 function system(oid: number, name: string, relfile: number, columns: readonly Column[]): Table {
   return { oid, name, relfile: relFile(relfile) as RelFile, columns, indexes: [], system: true };
@@ -45,6 +45,7 @@ export const PG_ATTRIBUTE = system(1249, "pg_attribute", PG_ATTRIBUTE_RELFILE, [
   text("attname"),
   text("atttype"),
   bool("attnotnull"),
+  int4("atttypmod"),
 ]);
 
 export const PG_NAMESPACE = system(2615, "pg_namespace", PG_NAMESPACE_RELFILE, [int8("oid"), text("nspname")]);

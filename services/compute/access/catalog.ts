@@ -17,7 +17,18 @@ import { decodeRow, encodeRow } from "./tuple-format.js";
 import type { TransactionManager, TransactionState } from "./xact.js";
 import { versionKey } from "./xact.js";
 
-const COLUMN_TYPES: readonly ColumnType[] = ["int4", "int8", "text", "bool"];
+const COLUMN_TYPES: readonly ColumnType[] = [
+  "int4",
+  "int8",
+  "float8",
+  "text",
+  "bpchar",
+  "varchar",
+  "bool",
+  "timestamp",
+  "timestamptz",
+  "date",
+];
 
 interface IndexInfo {
   readonly tableOid: number;
@@ -65,9 +76,14 @@ export class Catalog {
     }
     const columns = new Map<number, Column[]>();
     for (const v of await this.readVisible(tx, PG_ATTRIBUTE)) {
-      const [relid, attnum, name, type, notNull] = v.values;
+      const [relid, attnum, name, type, notNull, typmod] = v.values;
       const list = columns.get(Number(relid)) ?? [];
-      list[(attnum as number) - 1] = { name: name as string, type: type as ColumnType, notNull: notNull as boolean };
+      list[(attnum as number) - 1] = {
+        name: name as string,
+        type: type as ColumnType,
+        typmod: typmod as number,
+        notNull: notNull as boolean,
+      };
       columns.set(Number(relid), list);
     }
     const indexes = new Map<number, IndexInfo>();
@@ -302,7 +318,7 @@ export class Catalog {
   private async writeColumns(tx: TransactionState, xid: Xid, oid: number, columns: readonly Column[]): Promise<void> {
     for (let i = 0; i < columns.length; i++) {
       const c = columns[i]!;
-      await this.insertRow(PG_ATTRIBUTE, xid, tx.cid, [BigInt(oid), i + 1, c.name, c.type, c.notNull]);
+      await this.insertRow(PG_ATTRIBUTE, xid, tx.cid, [BigInt(oid), i + 1, c.name, c.type, c.notNull, c.typmod]);
     }
   }
 

@@ -6,14 +6,32 @@ import type { RelFile, Xid } from "../../common/ids.js";
  * layer sees only this file; a layer never reaches past the one below it.
  */
 
-export type ColumnType = "int4" | "int8" | "text" | "bool";
+export type ColumnType =
+  | "int4"
+  | "int8"
+  | "float8"
+  | "text"
+  | "bpchar"
+  | "varchar"
+  | "bool"
+  | "timestamp"
+  | "timestamptz"
+  | "date";
 
-/** A column value: int4 → number, int8 → bigint, text → string, bool → boolean, NULL → null. */
+/**
+ * A column value, NULL → null: int4 and float8 → number, int8 → bigint,
+ * text, varchar and bpchar → string (bpchar padded to its length, as
+ * PostgreSQL stores it), bool → boolean, timestamp and timestamptz → bigint
+ * microseconds since 2000-01-01 00:00:00 (UTC for timestamptz), date →
+ * number of days since 2000-01-01. Index key encodings rely on exactly this.
+ */
 export type Datum = number | bigint | string | boolean | null;
 
 export interface Column {
   readonly name: string;
   readonly type: ColumnType;
+  /** PostgreSQL's atttypmod: n + 4 for char(n)/varchar(n), p for timestamp(p), −1 when none. */
+  readonly typmod: number;
   readonly notNull: boolean;
 }
 

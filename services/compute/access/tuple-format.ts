@@ -3,8 +3,10 @@ import type { Column, Datum } from "./database.js";
 
 /**
  * Row bytes after the heap tuple header: a null bitmap (one bit per column,
- * set = NULL), then each non-null value: int4 4 bytes, int8 8 bytes, bool 1
- * byte (little-endian), text a u32 byte length and UTF-8.
+ * set = NULL), then each non-null value, little-endian: int4 and date 4
+ * bytes, int8, timestamp and timestamptz 8 bytes (signed), float8 8 bytes
+ * (IEEE 754), bool 1 byte, text, varchar and bpchar a u32 byte length and
+ * UTF-8.
  */
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -19,15 +21,21 @@ export function encodeRow(columns: readonly Column[], values: readonly Datum[]):
     if (v === null || v === undefined) return;
     switch (column.type) {
       case "int4":
+      case "date":
         size += 4;
         break;
       case "int8":
+      case "float8":
+      case "timestamp":
+      case "timestamptz":
         size += 8;
         break;
       case "bool":
         size += 1;
         break;
-      case "text": {
+      case "text":
+      case "varchar":
+      case "bpchar": {
         const bytes = encoder.encode(v as string);
         texts[i] = bytes;
         size += 4 + bytes.length;
@@ -46,18 +54,27 @@ export function encodeRow(columns: readonly Column[], values: readonly Datum[]):
     }
     switch (column.type) {
       case "int4":
+      case "date":
         dv.setInt32(at, v as number, true);
         at += 4;
         break;
       case "int8":
+      case "timestamp":
+      case "timestamptz":
         dv.setBigInt64(at, v as bigint, true);
+        at += 8;
+        break;
+      case "float8":
+        dv.setFloat64(at, v as number, true);
         at += 8;
         break;
       case "bool":
         out[at] = v ? 1 : 0;
         at += 1;
         break;
-      case "text": {
+      case "text":
+      case "varchar":
+      case "bpchar": {
         const bytes = texts[i]!;
         dv.setUint32(at, bytes.length, true);
         out.set(bytes, at + 4);
@@ -80,18 +97,27 @@ export function decodeRow(columns: readonly Column[], data: Uint8Array): Datum[]
     }
     switch (columns[i]!.type) {
       case "int4":
+      case "date":
         out[i] = dv.getInt32(at, true);
         at += 4;
         break;
       case "int8":
+      case "timestamp":
+      case "timestamptz":
         out[i] = dv.getBigInt64(at, true);
+        at += 8;
+        break;
+      case "float8":
+        out[i] = dv.getFloat64(at, true);
         at += 8;
         break;
       case "bool":
         out[i] = data[at] === 1;
         at += 1;
         break;
-      case "text": {
+      case "text":
+      case "varchar":
+      case "bpchar": {
         const length = dv.getUint32(at, true);
         out[i] = decoder.decode(data.subarray(at + 4, at + 4 + length));
         at += 4 + length;

@@ -1,12 +1,14 @@
 import type { Datum } from "../access/database.js";
 import type { Evaluator, Expr } from "./expr.js";
 import { compile } from "./expr.js";
+import { float8Add } from "./float8.js";
 import { checkInt8 } from "./operators.js";
 import type { SqlType } from "./types.js";
 
 /**
  * count and sum, with PostgreSQL's result types: count → int8; sum(int4) →
- * int8; sum(int8) → numeric (exact, here a bigint); sum of no rows → NULL.
+ * int8; sum(int8) → numeric (exact, here a bigint); sum(float8) → float8
+ * (float8pl's overflow check); sum of no rows → NULL.
  */
 
 export interface AggregateSpec {
@@ -21,6 +23,7 @@ export interface AggregateSpec {
 export function sumType(argType: SqlType): SqlType | undefined {
   if (argType === "int4") return "int8";
   if (argType === "int8" || argType === "numeric") return "numeric";
+  if (argType === "float8") return "float8";
   return undefined;
 }
 
@@ -74,10 +77,25 @@ function sumBigintAccumulator(arg: Evaluator): Accumulator {
   };
 }
 
+function sumFloat8Accumulator(arg: Evaluator): Accumulator {
+  let total = 0;
+  let any = false;
+  return {
+    add: (row, params) => {
+      const v = arg(row, params);
+      if (v === null) return;
+      any = true;
+      total = float8Add(total, v as number);
+    },
+    result: () => (any ? total : null),
+  };
+}
+
 function accumulator(spec: AggregateSpec): Accumulator {
   const arg = spec.arg === undefined ? undefined : compile(spec.arg);
   if (spec.kind === "count") return countAccumulator(arg);
   if (spec.argType === "int4") return sumInt4Accumulator(arg!);
+  if (spec.argType === "float8") return sumFloat8Accumulator(arg!);
   return sumBigintAccumulator(arg!);
 }
 

@@ -13,13 +13,13 @@ import type { DeleteQuery, InsertQuery, UpdateQuery } from "./query.js";
 /** INSERT … VALUES, UPDATE … SET … WHERE, DELETE … WHERE, on one table. */
 
 function nullOf(column: Column): Expr {
-  return { kind: "const", type: column.type, value: null, location: -1 };
+  return { kind: "const", type: column.type, value: null, location: -1, typmod: column.typmod };
 }
 
 /** A value for a column: DEFAULT (NULL: there are no column defaults) or an expression cast by assignment. */
 function assignedValue(node: Node, column: Column, ctx: ExprContext): Expr {
   if ("SetToDefault" in node) return nullOf(column);
-  return assignmentCast(analyzeExpr(node, ctx), column.type, column.name, nodeLocation(node));
+  return assignmentCast(analyzeExpr(node, ctx), column.type, column.name, nodeLocation(node), column.typmod);
 }
 
 function columnOfTarget(table: Table, target: ResTarget): number {
@@ -70,7 +70,7 @@ export async function analyzeInsert(s: InsertStmt, env: AnalyzeEnv): Promise<Ins
   const { table } = await resolveRangeVar(s.relation!, env);
   checkNotSystem(table, s.relation?.location);
   const columns = insertColumns(table, s.cols);
-  const ctx: ExprContext = { relation: undefined, params: env.params, clause: "VALUES" };
+  const ctx: ExprContext = { relation: undefined, params: env.params, clock: env.clock, clause: "VALUES" };
   const rows = valuesRows(s);
   const width = rows[0]?.length ?? 0;
   const rowExprs = rows.map((items) => {
@@ -104,7 +104,7 @@ export async function analyzeUpdate(s: UpdateStmt, env: AnalyzeEnv): Promise<Upd
   if (s.returningClause !== undefined) throw notSupported("RETURNING");
   const relation = await resolveRangeVar(s.relation!, env);
   checkNotSystem(relation.table, s.relation?.location);
-  const base = { relation, params: env.params };
+  const base = { relation, params: env.params, clock: env.clock };
   const filter =
     s.whereClause === undefined ? undefined : booleanCondition(s.whereClause, { ...base, clause: "WHERE" }, "WHERE");
   const ctx: ExprContext = { ...base, clause: "UPDATE" };
@@ -131,6 +131,6 @@ export async function analyzeDelete(s: DeleteStmt, env: AnalyzeEnv): Promise<Del
   const filter =
     s.whereClause === undefined
       ? undefined
-      : booleanCondition(s.whereClause, { relation, params: env.params, clause: "WHERE" }, "WHERE");
+      : booleanCondition(s.whereClause, { relation, params: env.params, clock: env.clock, clause: "WHERE" }, "WHERE");
   return { kind: "delete", relation, filter };
 }

@@ -1,16 +1,22 @@
-import type { A_Const, A_Expr, BoolExpr, ColumnRef, FuncCall, Node, TypeCast, TypeName } from "libpg-query";
+import type { A_Const, A_Expr, BoolExpr, ColumnRef, FuncCall, Node, TypeCast } from "libpg-query";
 import type { ColumnType, Datum, Table } from "../access/database.js";
 import type { AggregateSpec } from "./aggregate.js";
 import { sumType } from "./aggregate.js";
+import { functionCall, sqlValueFunction } from "./analyze-functions.js";
+import { typeOfTypeName } from "./analyze-type-name.js";
 import { coerce, explicitCast } from "./casts.js";
+import type { SessionClock } from "./clock.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import type { Expr, Value } from "./expr.js";
 import { exprType } from "./expr.js";
 import { constructName, nodeLocation, stringList } from "./nodes.js";
+import { isFractionalNumeric, parseNumericLiteral } from "./numeric-literal.js";
 import type { ArithmeticOp, ComparisonOp } from "./operators.js";
-import { ARITHMETIC_OPS, COMPARISON_OPS, arithmetic, comparison, negation } from "./operators.js";
+import { ARITHMETIC_OPS, COMPARISON_OPS, arithmetic, comparison, hasArithmetic, negation } from "./operators.js";
 import type { ParamSlots } from "./params.js";
-import { type SqlType, columnTypeOfName, isNumericType, typeDisplay, widerNumeric } from "./types.js";
+import { type SqlType, isDatetimeType, isNumericType, isStringType, typeDisplay, widerNumeric } from "./types.js";
+
+export { typeOfTypeName };
 
 /**
  * Parse-tree expressions → typed `Expr`, as PostgreSQL's parse_expr.c does
@@ -30,6 +36,8 @@ export interface Relation {
 export interface ExprContext {
   readonly relation: Relation | undefined;
   readonly params: ParamSlots;
+  /** The session's clock, read by now() and its kin when the plan runs. */
+  readonly clock: SessionClock;
   /** The clause, for messages: "WHERE", "LIMIT", "VALUES", "UPDATE" … */
   readonly clause: string;
   /** Where aggregates found here are collected; undefined: not allowed in this clause. */
@@ -55,10 +63,17 @@ export function analyzeExpr(node: Node, ctx: ExprContext): Expr {
   }
   if ("TypeCast" in node) return analyzeTypeCast(node.TypeCast, ctx);
   if ("FuncCall" in node) return analyzeFuncCall(node.FuncCall, ctx);
+  if ("SQLValueFunction" in node) {
+    const call = sqlValueFunction(node.SQLValueFunction, ctx.clock);
+    if (call !== undefined) return call;
+  }
   throw notSupported(constructName(node), nodeLocation(node));
 }
 
-/** Integer literals are int4, else int8, else numeric, as make_const decides. */
+/**
+ * Integer literals are int4, else int8, else numeric, as make_const decides;
+ * a fraction or exponent makes a numeric (numeric-literal.ts).
+ */
 function analyzeConst(c: A_Const): Expr {
   const location = c.location ?? -1;
   if (c.isnull === true) return { kind: "const", type: "unknown", value: null, location };
@@ -67,7 +82,11 @@ function analyzeConst(c: A_Const): Expr {
   if (c.sval !== undefined) return { kind: "const", type: "unknown", value: c.sval.sval ?? "", location };
   if (c.fval !== undefined) {
     const text = c.fval.fval ?? "";
-    if (!/^-?\d+$/.test(text)) throw notSupported("non-integer numeric constants", location);
+    if (!/^-?\d+$/.test(text)) {
+      const value = parseNumericLiteral(text);
+      if (value === undefined) throw notSupported("this numeric constant", location);
+      return { kind: "const", type: "numeric", value, location };
+    }
     const n = BigInt(text);
     if (n >= -(2n ** 31n) && n < 2n ** 31n) return { kind: "const", type: "int4", value: Number(n), location };
     if (n >= -(2n ** 63n) && n < 2n ** 63n) return { kind: "const", type: "int8", value: n, location };
@@ -84,13 +103,14 @@ function analyzeColumnRef(ref: ColumnRef, ctx: ExprContext): Expr {
   if (ctx.columnRefs !== undefined && !ctx.inAggregate) {
     ctx.columnRefs.push({ name: `${ctx.relation!.refname}.${resolved.name}`, location });
   }
-  return { kind: "column", type: resolved.type, index: resolved.index };
+  return { kind: "column", type: resolved.type, index: resolved.index, typmod: resolved.typmod };
 }
 
 interface ResolvedColumn {
   readonly index: number;
   readonly name: string;
   readonly type: ColumnType;
+  readonly typmod: number;
 }
 
 /** `col`, `rel.col` or `public.table.col` against the one relation in scope. */
@@ -126,7 +146,8 @@ function resolveColumn(names: readonly string[], relation: Relation | undefined,
 function findColumn(table: Table, name: string): ResolvedColumn | undefined {
   const index = table.columns.findIndex((c) => c.name === name);
   if (index < 0) return undefined;
-  return { index, name, type: table.columns[index]!.type };
+  const column = table.columns[index]!;
+  return { index, name, type: column.type, typmod: column.typmod };
 }
 
 function operatorName(e: A_Expr): string | undefined {
@@ -188,17 +209,42 @@ function prefixOperator(op: "-" | "+", arg: Expr, location: number): Expr {
   const type = exprType(arg);
   if (type === "unknown") operatorError(op, [type], location, true);
   if (!isNumericType(type)) operatorError(op, [type], location, false);
+  rejectFractionalNumeric(type, [arg], location);
   if (op === "+") return arg;
   return unaryCall(type, arg, negation(type)!);
 }
 
-/** The common operand type of a binary operator, or undefined if there is none. */
+/** A fractional numeric constant has no arithmetic or comparison here, only printing and casts. */
+function rejectFractionalNumeric(type: SqlType, args: readonly Expr[], location: number): void {
+  if (type !== "numeric") return;
+  if (args.some((e) => e.kind === "const" && isFractionalNumeric(e.value))) {
+    throw notSupported("arithmetic and comparison of non-integer numeric values", location);
+  }
+}
+
+/** The rank of date < timestamp < timestamptz: the later one is the common type (implicit casts go up). */
+const DATETIME_RANK: Readonly<Partial<Record<SqlType, number>>> = { date: 1, timestamp: 2, timestamptz: 3 };
+
+/**
+ * The common operand type of a binary operator, or undefined if there is
+ * none: an unknown side takes the other's type; numbers widen; strings meet
+ * in text, or in bpchar when neither is text; dates and timestamps widen to
+ * timestamptz, as PostgreSQL's operator resolution ends up choosing.
+ */
 function operandType(left: SqlType, right: SqlType): SqlType | undefined {
   if (left === "unknown" && right === "unknown") return "text";
   if (left === "unknown") return right;
   if (right === "unknown") return left;
+  if (left === right) return left;
   if (isNumericType(left) && isNumericType(right)) return widerNumeric(left, right);
-  return left === right ? left : undefined;
+  if (isStringType(left) && isStringType(right)) {
+    // char = varchar compares as char (varchar → bpchar is implicit); text wins over both.
+    return left === "text" || right === "text" ? "text" : "bpchar";
+  }
+  if (isDatetimeType(left) && isDatetimeType(right)) {
+    return DATETIME_RANK[left]! >= DATETIME_RANK[right]! ? left : right;
+  }
+  return undefined;
 }
 
 function arithmeticOperator(op: ArithmeticOp, left: Expr, right: Expr, location: number): Expr {
@@ -206,7 +252,10 @@ function arithmeticOperator(op: ArithmeticOp, left: Expr, right: Expr, location:
   const rt = exprType(right);
   if (lt === "unknown" && rt === "unknown") operatorError(op, [lt, rt], location, true);
   const type = operandType(lt, rt);
-  if (type === undefined || !isNumericType(type)) operatorError(op, [lt, rt], location, false);
+  if (type === undefined || !isNumericType(type) || !hasArithmetic(op, type)) {
+    operatorError(op, [lt, rt], location, false);
+  }
+  rejectFractionalNumeric(type, [left, right], location);
   const fn = arithmetic(op, type);
   if (fn === undefined) throw notSupported(`numeric operator ${op}`, location);
   return binaryCall(type, coerceOperand(left, type), coerceOperand(right, type), fn);
@@ -217,6 +266,7 @@ function comparisonOperator(op: ComparisonOp, left: Expr, right: Expr, location:
   const rt = exprType(right);
   const type = operandType(lt, rt);
   if (type === undefined || type === "void") operatorError(op, [lt, rt], location, false);
+  rejectFractionalNumeric(type, [left, right], location);
   return binaryCall("bool", coerceOperand(left, type), coerceOperand(right, type), comparison(op, type), op);
 }
 
@@ -270,35 +320,9 @@ export function booleanCondition(node: Node, ctx: ExprContext, clause: string): 
   );
 }
 
-/** The parser's internal names of SQL-standard types, as the user wrote them. */
-const INTERNAL_TYPE_NAMES: Readonly<Record<string, string>> = {
-  bpchar: "char",
-  int2: "smallint",
-  float4: "real",
-  float8: "double precision",
-  timestamptz: "timestamp with time zone",
-  timetz: "time with time zone",
-};
-
-/** The SqlType a TypeName names, or 0A000 naming it. */
-export function typeOfTypeName(t: TypeName): ColumnType {
-  const names = stringList(t.names) ?? [];
-  const location = t.location ?? -1;
-  const type = columnTypeOfName(names);
-  const shown = names
-    .filter((n) => n !== "pg_catalog")
-    .map((n) => INTERNAL_TYPE_NAMES[n] ?? n)
-    .join(".");
-  if (type === undefined) throw notSupported(`type ${shown}`, location);
-  if ((t.arrayBounds?.length ?? 0) > 0) throw notSupported(`array types`, location);
-  if ((t.typmods?.length ?? 0) > 0) throw notSupported(`type modifiers on ${shown}`, location);
-  if (t.setof === true || t.pct_type === true) throw notSupported(`type ${shown}`, location);
-  return type;
-}
-
 function analyzeTypeCast(c: TypeCast, ctx: ExprContext): Expr {
-  const type = typeOfTypeName(c.typeName ?? {});
-  return explicitCast(analyzeExpr(c.arg!, ctx), type, c.location ?? -1);
+  const { type, typmod } = typeOfTypeName(c.typeName ?? {});
+  return explicitCast(analyzeExpr(c.arg!, ctx), type, c.location ?? -1, typmod);
 }
 
 function analyzeFuncCall(f: FuncCall, ctx: ExprContext): Expr {
@@ -309,6 +333,11 @@ function analyzeFuncCall(f: FuncCall, ctx: ExprContext): Expr {
   if (qualifiedOk && (name === "count" || name === "sum")) return analyzeAggregate(name, f, ctx);
   if (qualifiedOk && name === "pg_sleep")
     throw notSupported("pg_sleep() other than as SELECT pg_sleep(seconds)", location);
+  if (qualifiedOk) {
+    const args = (f.args ?? []).map((a) => analyzeExpr(a, ctx));
+    const call = functionCall(name, f, args, ctx.clock);
+    if (call !== undefined) return call;
+  }
   throw notSupported(`function ${names.join(".")}()`, location);
 }
 
@@ -355,5 +384,6 @@ function aggregateSpec(name: "count" | "sum", star: boolean, args: readonly Expr
   }
   const type = sumType(argType);
   if (type === undefined) noSuchFunction();
+  rejectFractionalNumeric(argType, args, location);
   return { kind: "sum", arg: args[0], argType, type };
 }

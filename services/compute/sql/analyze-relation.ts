@@ -1,6 +1,7 @@
 import type { Node, RangeVar } from "libpg-query";
 import type { Table } from "../access/database.js";
 import type { Relation } from "./analyze-expr.js";
+import type { SessionClock } from "./clock.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import { nodeLocation, nodeTag } from "./nodes.js";
 import type { ParamSlots } from "./params.js";
@@ -10,6 +11,8 @@ export interface AnalyzeEnv {
   /** The table visible to the statement's transaction (started on first use). */
   lookupTable(name: string): Promise<Table | undefined>;
   readonly params: ParamSlots;
+  /** What now(), CURRENT_TIMESTAMP and clock_timestamp() read when the plan runs. */
+  readonly clock: SessionClock;
 }
 
 /**

@@ -8,7 +8,7 @@ import { coerce } from "./casts.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import type { Expr } from "./expr.js";
 import { exprType, usesColumns } from "./expr.js";
-import { nodeLocation, stringList } from "./nodes.js";
+import { constructName, nodeLocation, stringList } from "./nodes.js";
 import type { SelectQuery, SortKey, TargetColumn } from "./query.js";
 import { typeDisplay } from "./types.js";
 
@@ -16,7 +16,7 @@ import { typeDisplay } from "./types.js";
 export async function analyzeSelect(s: SelectStmt, env: AnalyzeEnv): Promise<SelectQuery> {
   rejectUnsupportedSelect(s);
   const relation = await resolveFrom(s.fromClause, env);
-  const base = { relation, params: env.params };
+  const base = { relation, params: env.params, clock: env.clock };
   const filter =
     s.whereClause === undefined ? undefined : booleanCondition(s.whereClause, { ...base, clause: "WHERE" }, "WHERE");
   const aggregates: AggregateSpec[] = [];
@@ -61,22 +61,35 @@ function rejectUnsupportedSelect(s: SelectStmt): void {
 
 /**
  * A result column's name, as FigureColname gives it: a column's or function's
- * name, a cast of an unnamed expression is named by its type, else ?column?.
+ * name, a cast of an unnamed expression is named by its type (the outermost
+ * cast's, as a cast names more weakly than a column), else ?column?.
  */
 export function columnName(node: Node): string | undefined {
+  return figureColname(node)?.[0];
+}
+
+function figureColname(node: Node): [name: string, strength: 1 | 2] | undefined {
   if ("ColumnRef" in node) {
     const names = stringList(node.ColumnRef.fields);
-    return names?.[names.length - 1];
+    const last = names?.[names.length - 1];
+    return last === undefined ? undefined : [last, 2];
   }
   if ("FuncCall" in node) {
     const names = stringList(node.FuncCall.funcname);
-    return names?.[names.length - 1];
+    const last = names?.[names.length - 1];
+    return last === undefined ? undefined : [last, 2];
+  }
+  if ("SQLValueFunction" in node) {
+    // CURRENT_TIMESTAMP is named current_timestamp, as a function would be.
+    const name = constructName(node);
+    return name.includes(" ") ? undefined : [name.toLowerCase(), 2];
   }
   if ("TypeCast" in node) {
-    const inner = node.TypeCast.arg === undefined ? undefined : columnName(node.TypeCast.arg);
-    if (inner !== undefined) return inner;
+    const inner = node.TypeCast.arg === undefined ? undefined : figureColname(node.TypeCast.arg);
+    if (inner !== undefined && inner[1] === 2) return inner;
     const names = stringList(node.TypeCast.typeName?.names);
-    return names?.[names.length - 1];
+    const last = names?.[names.length - 1];
+    return last === undefined ? inner : [last, 1];
   }
   return undefined;
 }
@@ -116,7 +129,7 @@ function expandStar(ref: ColumnRef, ctx: ExprContext): TargetColumn[] {
     ctx.columnRefs?.push({ name: `${rel.refname}.${c.name}`, location });
     return {
       name: c.name,
-      expr: { kind: "column", type: c.type, index } as Expr,
+      expr: { kind: "column", type: c.type, index, typmod: c.typmod } as Expr,
       source: { tableOid: rel.table.oid, attnum: index + 1 },
     };
   });

@@ -27,6 +27,7 @@ import type {
   Query,
   SleepQuery,
 } from "./query.js";
+import { checkStorageParameters } from "./storage-parameters.js";
 import { isNumericType, typeDisplay } from "./types.js";
 
 /** A parse tree → Query: the statement dispatch, DDL, transaction control and pg_sleep. */
@@ -123,7 +124,7 @@ function sleepQuery(s: SelectStmt, env: AnalyzeEnv): SleepQuery | undefined {
     }
     return { kind: "sleep", name, seconds };
   }
-  let seconds = analyzeExpr(arg, { relation: undefined, params: env.params, clause: "pg_sleep" });
+  let seconds = analyzeExpr(arg, { relation: undefined, params: env.params, clock: env.clock, clause: "pg_sleep" });
   // Whole seconds only from parameters and strings: there is no float8 here.
   if (exprType(seconds) === "unknown") seconds = coerce(seconds, "int8", "implicit")!;
   const type = exprType(seconds);
@@ -145,7 +146,6 @@ function analyzeCreateTable(s: CreateStmt): CreateTableQuery {
   if (s.partspec !== undefined) throw notSupported("PARTITION BY");
   if (s.partbound !== undefined) throw notSupported("PARTITION OF");
   if (s.ofTypename !== undefined) throw notSupported("CREATE TABLE … OF");
-  if ((s.options?.length ?? 0) > 0) throw notSupported("WITH (storage parameters)");
   if (s.tablespacename !== undefined) throw notSupported("TABLESPACE");
   if (s.accessMethod !== undefined) throw notSupported("USING (table access method)");
   if (s.oncommit !== undefined && s.oncommit !== "ONCOMMIT_NOOP") throw notSupported("ON COMMIT");
@@ -180,6 +180,7 @@ function analyzeCreateTable(s: CreateStmt): CreateTableQuery {
   for (const i of indexes) {
     if (i.primary) for (const c of i.columns) columns[c] = { ...columns[c]!, notNull: true };
   }
+  checkStorageParameters(s.options);
   return { kind: "create-table", name, columns, ifNotExists: s.if_not_exists === true, indexes };
 }
 
@@ -201,7 +202,7 @@ function constraintName(contype: string | undefined): string {
 
 function columnDefinition(def: ColumnDef, table: string, key: (c: Constraint) => void): Column {
   const name = def.colname ?? "";
-  const type = typeOfTypeName(def.typeName ?? {});
+  const { type, typmod } = typeOfTypeName(def.typeName ?? {});
   if (def.collClause !== undefined) throw notSupported("COLLATE", def.collClause.location);
   if (def.compression !== undefined) throw notSupported("COMPRESSION", def.location);
   if (def.storage_name !== undefined) throw notSupported("STORAGE", def.location);
@@ -224,7 +225,7 @@ function columnDefinition(def: ColumnDef, table: string, key: (c: Constraint) =>
     }
     notNull = wantNotNull;
   }
-  return { name, type, notNull: notNull === true };
+  return { name, type, typmod, notNull: notNull === true };
 }
 
 const OBJECT_NAMES: Readonly<Record<string, string>> = {

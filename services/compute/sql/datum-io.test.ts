@@ -55,3 +55,40 @@ describe("text input as PostgreSQL 15", () => {
     expect(formatText("int4", null)).toBeNull();
   });
 });
+
+describe("binary forms of the character, date/time and float types", () => {
+  const hex = (type: Parameters<typeof formatBinary>[0], value: Parameters<typeof formatBinary>[1]) =>
+    Buffer.from(formatBinary(type, value)!).toString("hex");
+
+  it("sends what PostgreSQL's typsend functions send", () => {
+    expect(hex("float8", 1.5)).toBe("3ff8000000000000");
+    // 2026-01-01 00:00:00 is 820 540 800 seconds (9497 days) after 2000-01-01.
+    expect(hex("timestamp", 820540800000000n)).toBe("0002ea470ae86000");
+    expect(hex("timestamptz", -(2n ** 63n))).toBe("8000000000000000");
+    expect(hex("date", 9497)).toBe("00002519");
+    expect(hex("bpchar", "ab  ")).toBe("61622020");
+  });
+
+  it("reads back what it sends", () => {
+    fc.assert(
+      fc.property(fc.double(), (x) => {
+        expect(Object.is(parseBinary("float8", formatBinary("float8", x)!), x)).toBe(true);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.bigInt({ min: -211813488000000000n, max: 9223371331199999999n }), (t) => {
+        expect(parseBinary("timestamptz", formatBinary("timestamptz", t)!)).toBe(t);
+      }),
+    );
+  });
+
+  it("prints text as PostgreSQL does", () => {
+    expect(formatText("timestamp", 820540800000000n)).toBe("2026-01-01 00:00:00");
+    expect(formatText("timestamptz", 820540800000001n)).toBe("2026-01-01 00:00:00.000001+00");
+    expect(formatText("date", 9497)).toBe("2026-01-01");
+    expect(formatText("float8", 1e100)).toBe("1e+100");
+    expect(parseText("timestamp", "2026-01-01")).toBe(820540800000000n);
+    expect(code(() => parseText("float8", "x"))).toBe("22P02");
+    expect(code(() => parseText("timestamp", "x"))).toBe("22007");
+  });
+});

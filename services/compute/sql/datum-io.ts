@@ -1,14 +1,25 @@
 import type { Datum } from "../access/database.js";
 import type { DataValue } from "../wire/query-engine.js";
+import { UTC, formatDate, formatTimestamp, formatTimestamptz } from "./datetime.js";
+import { parseDate, parseTimestamp } from "./datetime-parse.js";
 import { Code, notSupported, sqlError } from "./errors.js";
+import { formatFloat8, parseFloat8 } from "./float8.js";
 import type { SqlType } from "./types.js";
 import { typeDisplay } from "./types.js";
 
 /**
  * Values in and out, as PostgreSQL's type I/O functions do it: text input
- * (int4in, int8in, boolin), text output (bool as t/f), and the binary
+ * (int4in, int8in, float8in, boolin, timestamp_in …), text output (bool as
+ * t/f, float8 shortest, timestamps in ISO DateStyle), and the binary
  * send/receive forms of the column types.
  */
+
+/**
+ * The session's TimeZone. Sediment reports TimeZone=UTC at startup and has
+ * no SET yet; the datetime code takes the zone as a parameter, so SET
+ * TimeZone only has to thread another one through here.
+ */
+export const SESSION_ZONE = UTC;
 
 export const INT4_MIN = -2147483648;
 export const INT4_MAX = 2147483647;
@@ -73,7 +84,16 @@ export function parseText(type: SqlType, text: string, location?: number): Datum
       return parseInteger("int8", text, location);
     case "bool":
       return parseBool(text, location);
+    case "float8":
+      return parseFloat8(text, location);
+    case "timestamp":
+    case "timestamptz":
+      return parseTimestamp(type, text, SESSION_ZONE, location);
+    case "date":
+      return parseDate(text, location);
     case "text":
+    case "varchar":
+    case "bpchar":
     case "unknown":
       return text;
     case "numeric": {
@@ -90,15 +110,27 @@ export function parseText(type: SqlType, text: string, location?: number): Datum
 /** Text output: what PostgreSQL sends in a DataRow of format 0. */
 export function formatText(type: SqlType, value: Datum): string | null {
   if (value === null) return null;
-  if (type === "bool") return value ? "t" : "f";
-  return String(value);
+  switch (type) {
+    case "bool":
+      return value ? "t" : "f";
+    case "float8":
+      return formatFloat8(value as number);
+    case "timestamp":
+      return formatTimestamp(value as bigint);
+    case "timestamptz":
+      return formatTimestamptz(value as bigint, SESSION_ZONE);
+    case "date":
+      return formatDate(value as number);
+    default:
+      return String(value);
+  }
 }
 
-/** A bool cast to text says true/false, not t/f (booltext). */
+/** A bool cast to text says true/false, not t/f (booltext); other types print as their output function. */
 export function castToText(type: SqlType, value: Datum): string | null {
   if (value === null) return null;
   if (type === "bool") return value ? "true" : "false";
-  return String(value);
+  return formatText(type, value);
 }
 
 /** Binary output (typsend) of the column types. */
@@ -115,9 +147,27 @@ export function formatBinary(type: SqlType, value: Datum): Uint8Array | null {
       b.writeBigInt64BE(value as bigint);
       return b;
     }
+    case "date": {
+      const b = Buffer.allocUnsafe(4);
+      b.writeInt32BE(value as number);
+      return b;
+    }
+    case "timestamp":
+    case "timestamptz": {
+      const b = Buffer.allocUnsafe(8);
+      b.writeBigInt64BE(value as bigint);
+      return b;
+    }
+    case "float8": {
+      const b = Buffer.allocUnsafe(8);
+      b.writeDoubleBE(value as number);
+      return b;
+    }
     case "bool":
       return Uint8Array.of(value ? 1 : 0);
     case "text":
+    case "varchar":
+    case "bpchar":
     case "unknown":
       return Buffer.from(value as string, "utf8");
     case "void":
@@ -142,15 +192,36 @@ export function parseBinary(type: SqlType, bytes: Uint8Array): Datum {
     case "int8":
       expect(8);
       return b.readBigInt64BE(0);
+    case "date":
+      expect(4);
+      return b.readInt32BE(0);
+    case "timestamp":
+    case "timestamptz":
+      expect(8);
+      return checkTimestampRecv(b.readBigInt64BE(0));
+    case "float8":
+      expect(8);
+      return b.readDoubleBE(0);
     case "bool":
       expect(1);
       return b[0] !== 0;
     case "text":
+    case "varchar":
+    case "bpchar":
     case "unknown":
       return decodeText(bytes);
     default:
       throw notSupported(`binary format for ${typeDisplay(type)} parameters`);
   }
+}
+
+/** timestamp_recv: ±infinity or a value inside PostgreSQL's range. */
+function checkTimestampRecv(value: bigint): bigint {
+  const infinite = value === -(2n ** 63n) || value === 2n ** 63n - 1n;
+  if (!infinite && (value < -211813488000000000n || value >= 9223371331200000000n)) {
+    throw sqlError(Code.datetimeFieldOverflow, "timestamp out of range");
+  }
+  return value;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });

@@ -207,6 +207,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
    */
   private async call<T>(sql: string, body: () => Promise<T>): Promise<T> {
     await this.settle();
+    this.txn.clock.startStatement();
     const cancellation = new Cancellation();
     this.cancellation = cancellation;
     this.running = true;
@@ -243,7 +244,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
   }
 
   private env(scope: StatementScope, params: ParamSlots): AnalyzeEnv {
-    return { lookupTable: (name) => this.db.lookupTable(scope.transaction(), name), params };
+    return { lookupTable: (name) => this.db.lookupTable(scope.transaction(), name), params, clock: this.txn.clock };
   }
 
   private inputs(

@@ -23,13 +23,32 @@ export interface ParamSlot {
   type: SqlType;
 }
 
+/**
+ * `typmod` (on constants, columns and casts) is the type modifier the value
+ * is known to satisfy, as PostgreSQL's exprTypmod: n + 4 of char(n), p of
+ * timestamp(p); absent means −1.
+ */
 export type Expr =
-  | { readonly kind: "const"; readonly type: SqlType; readonly value: Datum; readonly location: number }
+  | {
+      readonly kind: "const";
+      readonly type: SqlType;
+      readonly value: Datum;
+      readonly location: number;
+      readonly typmod?: number;
+    }
   | { readonly kind: "param"; readonly slot: ParamSlot; readonly location: number }
-  | { readonly kind: "column"; readonly type: SqlType; readonly index: number }
+  | { readonly kind: "column"; readonly type: SqlType; readonly index: number; readonly typmod?: number }
   /** The result of aggregate `index`: evaluated over the row of aggregate results. */
   | { readonly kind: "aggref"; readonly type: SqlType; readonly index: number }
-  | { readonly kind: "unary"; readonly type: SqlType; readonly arg: Expr; readonly fn: (a: Value) => Datum }
+  | {
+      readonly kind: "unary";
+      readonly type: SqlType;
+      readonly arg: Expr;
+      readonly fn: (a: Value) => Datum;
+      readonly typmod?: number;
+    }
+  /** A stable function of no arguments (now(), clock_timestamp() …): evaluated per call, never folded. */
+  | { readonly kind: "call"; readonly type: SqlType; readonly fn: () => Datum; readonly typmod?: number }
   | {
       readonly kind: "binary";
       readonly type: SqlType;
@@ -57,6 +76,18 @@ export function exprType(e: Expr): SqlType {
   }
 }
 
+export function exprTypmod(e: Expr): number {
+  switch (e.kind) {
+    case "const":
+    case "column":
+    case "unary":
+    case "call":
+      return e.typmod ?? -1;
+    default:
+      return -1;
+  }
+}
+
 /** Evaluates an expression over one row (or over the row of aggregate results). */
 export type Evaluator = (row: readonly Datum[], params: readonly Datum[]) => Datum;
 
@@ -74,6 +105,10 @@ export function compile(e: Expr): Evaluator {
     case "aggref": {
       const i = e.index;
       return (row) => row[i] ?? null;
+    }
+    case "call": {
+      const fn = e.fn;
+      return () => fn();
     }
     case "unary": {
       const arg = compile(e.arg);
@@ -157,6 +192,7 @@ export function usesColumns(e: Expr): boolean {
     case "const":
     case "param":
     case "aggref":
+    case "call":
       return false;
     case "unary":
     case "not":

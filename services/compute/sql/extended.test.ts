@@ -77,7 +77,7 @@ describe("parameters", () => {
     const s = await prepare("select $1 + 1", [20]);
     expect(s.paramTypeOids).toEqual([20]);
     expect(s.fields?.map((f) => f.typeOid)).toEqual([20]);
-    expect(await errorOf(prepare("select $1", [1043]))).toMatchObject({ code: "0A000" });
+    expect(await errorOf(prepare("select $1", [700]))).toMatchObject({ code: "0A000" });
   });
 
   it("inserts and updates with parameters, NULL parameters and assignment casts", async () => {

@@ -19,9 +19,9 @@ const table = (indexes: Index[]): Table => ({
   name: "t",
   relfile: relFile(16384),
   columns: [
-    { name: "a", type: "int4", notNull: true },
-    { name: "b", type: "text", notNull: false },
-    { name: "c", type: "int8", notNull: false },
+    { name: "a", type: "int4", typmod: -1, notNull: true },
+    { name: "b", type: "text", typmod: -1, notNull: false },
+    { name: "c", type: "int8", typmod: -1, notNull: false },
   ],
   indexes,
 });

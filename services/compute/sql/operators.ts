@@ -1,14 +1,17 @@
 import type { Datum } from "../access/database.js";
+import { rtrimSpaces } from "./character.js";
 import { INT4_MAX, INT4_MIN, INT8_MAX, INT8_MIN } from "./datum-io.js";
 import { Code, sqlError } from "./errors.js";
 import type { ComparisonOp, Value } from "./expr.js";
+import { compareFloat8, float8Add, float8Div, float8Mul, float8Sub } from "./float8.js";
 import type { SqlType } from "./types.js";
 
 /**
  * The operators' implementations, one per operand type (both operands already
  * coerced to it): int4 and int8 arithmetic with PostgreSQL's overflow and
- * division errors, integer-valued numeric arithmetic, comparisons with the C
- * collation for text.
+ * division errors, integer-valued numeric arithmetic, double precision
+ * arithmetic with float.c's checks, comparisons with the C collation for
+ * text (bpchar ignoring trailing spaces), float8's NaN-aware order.
  */
 
 export type ArithmeticOp = "+" | "-" | "*" | "/" | "%";
@@ -80,17 +83,32 @@ const NUMERIC_OPS: Readonly<Partial<Record<ArithmeticOp, Binary>>> = {
   "*": (a, b) => (a as bigint) * (b as bigint),
 };
 
+/** double precision has no % operator in PostgreSQL. */
+const FLOAT8_OPS: Readonly<Partial<Record<ArithmeticOp, Binary>>> = {
+  "+": (a, b) => float8Add(a as number, b as number),
+  "-": (a, b) => float8Sub(a as number, b as number),
+  "*": (a, b) => float8Mul(a as number, b as number),
+  "/": (a, b) => float8Div(a as number, b as number),
+};
+
 export function arithmetic(op: ArithmeticOp, type: SqlType): Binary | undefined {
   if (type === "int4") return INT4_OPS[op];
   if (type === "int8") return INT8_OPS[op];
   if (type === "numeric") return NUMERIC_OPS[op];
+  if (type === "float8") return FLOAT8_OPS[op];
   return undefined;
+}
+
+/** Does `type` have operator `op` at all (else 42883, as PostgreSQL has no float8 %)? */
+export function hasArithmetic(op: ArithmeticOp, type: SqlType): boolean {
+  return type !== "float8" || op !== "%";
 }
 
 export function negation(type: SqlType): ((a: Value) => Datum) | undefined {
   if (type === "int4") return (a) => checkInt4(-(a as number));
   if (type === "int8") return (a) => checkInt8(-(a as bigint));
   if (type === "numeric") return (a) => -(a as bigint);
+  if (type === "float8") return (a) => -(a as number);
   return undefined;
 }
 
@@ -116,20 +134,44 @@ function codeUnitRank(unit: number): number {
   return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
 
+/** bpchar's order (bpcharcmp): trailing spaces do not count. */
+export function compareBpchar(a: string, b: string): number {
+  return compareText(rtrimSpaces(a), rtrimSpaces(b));
+}
+
+/** The order of a type that needs more than JavaScript's < (strings, NaN, padding), else undefined. */
+function comparator(type: SqlType): ((a: Value, b: Value) => number) | undefined {
+  switch (type) {
+    case "text":
+    case "varchar":
+    case "unknown":
+      return (a, b) => compareText(a as string, b as string);
+    case "bpchar":
+      return (a, b) => compareBpchar(a as string, b as string);
+    case "float8":
+      return (a, b) => compareFloat8(a as number, b as number);
+    default:
+      return undefined;
+  }
+}
+
 /** Total order of non-NULL values of one type: negative, zero or positive. */
 export function compareValues(type: SqlType, a: Value, b: Value): number {
-  if (type === "text" || type === "unknown") return compareText(a as string, b as string);
+  const cmp = comparator(type);
+  if (cmp !== undefined) return cmp(a, b);
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function comparison(op: ComparisonOp, type: SqlType): Binary {
-  if (type === "text" || type === "unknown") {
-    const cmp = (a: Value, b: Value): number => compareText(a as string, b as string);
+  const cmp = comparator(type);
+  if (cmp !== undefined) {
+    // Text equality is code point equality; bpchar and float8 equality need their comparator.
+    const plain = type === "text" || type === "varchar" || type === "unknown";
     switch (op) {
       case "=":
-        return (a, b) => a === b;
+        return plain ? (a, b) => a === b : (a, b) => cmp(a, b) === 0;
       case "<>":
-        return (a, b) => a !== b;
+        return plain ? (a, b) => a !== b : (a, b) => cmp(a, b) !== 0;
       case "<":
         return (a, b) => cmp(a, b) < 0;
       case "<=":
@@ -140,7 +182,7 @@ export function comparison(op: ComparisonOp, type: SqlType): Binary {
         return (a, b) => cmp(a, b) >= 0;
     }
   }
-  // Numbers, bigints and booleans (false < true) compare natively; both sides have one type.
+  // Integers, bigints (also timestamps), dates and booleans (false < true) compare natively; both sides have one type.
   switch (op) {
     case "=":
       return (a, b) => a === b;

@@ -2,7 +2,7 @@ import type { Datum, Table } from "../access/database.js";
 import type { FieldDescription } from "../wire/query-engine.js";
 import type { AggregateSpec } from "./aggregate.js";
 import type { Evaluator } from "./expr.js";
-import { compile, compilePredicate, exprType } from "./expr.js";
+import { compile, compilePredicate, exprType, exprTypmod } from "./expr.js";
 import type { IndexPath } from "./index-path.js";
 import { chooseIndexPath } from "./index-path.js";
 import type {
@@ -35,6 +35,8 @@ export type Predicate = (row: readonly Datum[], params: readonly Datum[]) => boo
 export interface ResultColumn {
   readonly name: string;
   readonly type: SqlType;
+  /** The type modifier RowDescription reports (n + 4 of char(n)), −1 when none. */
+  readonly typmod: number;
   readonly tableOid: number;
   readonly attnum: number;
 }
@@ -109,10 +111,10 @@ export type Plan =
 
 /** The columns a statement returns, or null (no RowDescription: NoData). */
 export function resultColumns(q: Query): readonly ResultColumn[] | null {
-  if (q.kind === "sleep") return [{ name: q.name, type: "void", tableOid: 0, attnum: 0 }];
+  if (q.kind === "sleep") return [{ name: q.name, type: "void", typmod: -1, tableOid: 0, attnum: 0 }];
   if (q.kind === "show") {
     const names = q.name === undefined ? ["name", "setting", "description"] : [q.name];
-    return names.map((name) => ({ name, type: "text", tableOid: 0, attnum: 0 }));
+    return names.map((name) => ({ name, type: "text", typmod: -1, tableOid: 0, attnum: 0 }));
   }
   if (q.kind !== "select") return null;
   return q.targets.map((t) => {
@@ -121,6 +123,7 @@ export function resultColumns(q: Query): readonly ResultColumn[] | null {
       name: t.name,
       // An untyped literal or NULL comes out as text, as in PostgreSQL 10+.
       type: type === "unknown" ? "text" : type,
+      typmod: exprTypmod(t.expr),
       tableOid: t.source?.tableOid ?? 0,
       attnum: t.source?.attnum ?? 0,
     };
@@ -137,7 +140,7 @@ export function fieldDescriptions(
     columnAttnum: c.attnum,
     typeOid: typeOid(c.type),
     typeSize: typeSize(c.type),
-    typeModifier: -1,
+    typeModifier: c.typmod,
     format: formats[i] ?? 0,
   }));
 }

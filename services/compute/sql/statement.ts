@@ -155,7 +155,7 @@ export function sameTable(a: Table, b: Table | undefined): boolean {
     sameIndexes &&
     a.columns.every((c, i) => {
       const d = b.columns[i]!;
-      return c.name === d.name && c.type === d.type && c.notNull === d.notNull;
+      return c.name === d.name && c.type === d.type && c.typmod === d.typmod && c.notNull === d.notNull;
     })
   );
 }

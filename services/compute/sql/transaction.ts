@@ -1,6 +1,7 @@
 import type { Database, IsolationLevel, Transaction } from "../access/database.js";
 import type { TransactionStatus } from "../wire/query-engine.js";
 import type { SqlNotice } from "../wire/sql-error.js";
+import { SessionClock } from "./clock.js";
 import { Code, sqlError } from "./errors.js";
 import type { BeginQuery } from "./query.js";
 
@@ -38,6 +39,8 @@ export class SessionTransaction {
   constructor(
     private readonly db: Database,
     private readonly ended: (committed: boolean) => void = () => {},
+    /** now() is the start of the transaction: set when a statement leaves the idle state. */
+    readonly clock: SessionClock = new SessionClock(),
   ) {}
 
   get blockState(): BlockState {
@@ -58,7 +61,9 @@ export class SessionTransaction {
 
   /** A statement is about to run: outside a block it runs in an implicit transaction. */
   startStatement(): void {
-    if (this.state === "idle") this.state = "implicit";
+    if (this.state !== "idle") return;
+    this.state = "implicit";
+    this.clock.startTransaction();
   }
 
   /** The access layer's transaction, begun on first use. */

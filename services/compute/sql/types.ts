@@ -17,18 +17,26 @@ interface TypeInfo {
   readonly size: number;
   /** format_type(): how error messages name the type. */
   readonly display: string;
-  /** Integer-like types share arithmetic; the rank picks the common type (int4 < int8 < numeric). */
+  /** Number types share arithmetic; the rank picks the common type (int4 < int8 < numeric < float8). */
   readonly numericRank: number;
+  /** PostgreSQL's type category: S string, D date/time, N numeric, B boolean, X unknown/void. */
+  readonly category: "S" | "D" | "N" | "B" | "X";
 }
 
 const INFO: Readonly<Record<SqlType, TypeInfo>> = {
-  int4: { oid: 23, size: 4, display: "integer", numericRank: 1 },
-  int8: { oid: 20, size: 8, display: "bigint", numericRank: 2 },
-  numeric: { oid: 1700, size: -1, display: "numeric", numericRank: 3 },
-  text: { oid: 25, size: -1, display: "text", numericRank: 0 },
-  bool: { oid: 16, size: 1, display: "boolean", numericRank: 0 },
-  unknown: { oid: 705, size: -2, display: "unknown", numericRank: 0 },
-  void: { oid: 2278, size: 4, display: "void", numericRank: 0 },
+  int4: { oid: 23, size: 4, display: "integer", numericRank: 1, category: "N" },
+  int8: { oid: 20, size: 8, display: "bigint", numericRank: 2, category: "N" },
+  numeric: { oid: 1700, size: -1, display: "numeric", numericRank: 3, category: "N" },
+  float8: { oid: 701, size: 8, display: "double precision", numericRank: 4, category: "N" },
+  text: { oid: 25, size: -1, display: "text", numericRank: 0, category: "S" },
+  bpchar: { oid: 1042, size: -1, display: "character", numericRank: 0, category: "S" },
+  varchar: { oid: 1043, size: -1, display: "character varying", numericRank: 0, category: "S" },
+  bool: { oid: 16, size: 1, display: "boolean", numericRank: 0, category: "B" },
+  timestamp: { oid: 1114, size: 8, display: "timestamp without time zone", numericRank: 0, category: "D" },
+  timestamptz: { oid: 1184, size: 8, display: "timestamp with time zone", numericRank: 0, category: "D" },
+  date: { oid: 1082, size: 4, display: "date", numericRank: 0, category: "D" },
+  unknown: { oid: 705, size: -2, display: "unknown", numericRank: 0, category: "X" },
+  void: { oid: 2278, size: 4, display: "void", numericRank: 0, category: "X" },
 };
 
 export function typeOid(type: SqlType): number {
@@ -43,11 +51,21 @@ export function typeDisplay(type: SqlType): string {
   return INFO[type].display;
 }
 
+/** text, varchar and bpchar. */
+export function isStringType(type: SqlType): boolean {
+  return INFO[type].category === "S";
+}
+
+/** date, timestamp and timestamptz. */
+export function isDatetimeType(type: SqlType): boolean {
+  return INFO[type].category === "D";
+}
+
 export function isNumericType(type: SqlType): boolean {
   return INFO[type].numericRank > 0;
 }
 
-/** The common type of two integer-like types (int4 + int8 → int8). */
+/** The common type of two number types (int4 + int8 → int8, int8 + float8 → float8). */
 export function widerNumeric(a: SqlType, b: SqlType): SqlType {
   return INFO[a].numericRank >= INFO[b].numericRank ? a : b;
 }
@@ -56,8 +74,14 @@ export function widerNumeric(a: SqlType, b: SqlType): SqlType {
 const PARAM_TYPES_BY_OID: ReadonlyMap<number, SqlType> = new Map<number, SqlType>([
   [23, "int4"],
   [20, "int8"],
+  [701, "float8"],
   [25, "text"],
+  [1042, "bpchar"],
+  [1043, "varchar"],
   [16, "bool"],
+  [1114, "timestamp"],
+  [1184, "timestamptz"],
+  [1082, "date"],
 ]);
 
 export function paramTypeOfOid(oid: number): SqlType | undefined {
@@ -66,13 +90,20 @@ export function paramTypeOfOid(oid: number): SqlType | undefined {
 
 /**
  * A type named in SQL (CREATE TABLE, CAST): the parser spells `integer` as
- * pg_catalog.int4 and `boolean` as pg_catalog.bool; both spellings are accepted.
+ * pg_catalog.int4, `double precision` as pg_catalog.float8, `character(n)`
+ * as pg_catalog.bpchar; both spellings are accepted.
  */
 const COLUMN_TYPES_BY_NAME: ReadonlyMap<string, ColumnType> = new Map<string, ColumnType>([
   ["int4", "int4"],
   ["int8", "int8"],
+  ["float8", "float8"],
   ["text", "text"],
+  ["bpchar", "bpchar"],
+  ["varchar", "varchar"],
   ["bool", "bool"],
+  ["timestamp", "timestamp"],
+  ["timestamptz", "timestamptz"],
+  ["date", "date"],
 ]);
 
 export function columnTypeOfName(names: readonly string[]): ColumnType | undefined {
