@@ -49,6 +49,8 @@ const CASTS: ReadonlyMap<string, Cast> = new Map<string, Cast>([
   ["text>int8", { context: "explicit", fn: (v) => parseText("int8", v as string) }],
   ["text>numeric", { context: "explicit", fn: (v) => parseText("numeric", v as string) }],
   ["text>bool", { context: "explicit", fn: (v) => parseText("bool", v as string) }],
+  ["name>text", { context: "implicit", fn: (v) => v }],
+  ["text>name", { context: "implicit", fn: (v) => v }],
   ["int4>bool", { context: "explicit", fn: (v) => v !== 0 }],
   ["bool>int4", { context: "explicit", fn: (v) => (v ? 1 : 0) }],
 ]);

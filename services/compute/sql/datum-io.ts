@@ -1,5 +1,6 @@
 import type { Datum } from "../access/database.js";
 import type { DataValue } from "../wire/query-engine.js";
+import { formatArray, parseArray } from "./array.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import type { SqlType } from "./types.js";
 import { typeDisplay } from "./types.js";
@@ -74,6 +75,7 @@ export function parseText(type: SqlType, text: string, location?: number): Datum
     case "bool":
       return parseBool(text, location);
     case "text":
+    case "name":
     case "unknown":
       return text;
     case "numeric": {
@@ -84,6 +86,9 @@ export function parseText(type: SqlType, text: string, location?: number): Datum
     }
     case "void":
       return "";
+    case "text[]":
+    case "name[]":
+      return formatArray(parseArray(text, location));
   }
 }
 
@@ -118,12 +123,16 @@ export function formatBinary(type: SqlType, value: Datum): Uint8Array | null {
     case "bool":
       return Uint8Array.of(value ? 1 : 0);
     case "text":
+    case "name":
     case "unknown":
       return Buffer.from(value as string, "utf8");
     case "void":
       return new Uint8Array(0);
     case "numeric":
       throw notSupported("binary format for numeric");
+    case "text[]":
+    case "name[]":
+      throw notSupported(`binary format for ${typeDisplay(type)}`);
   }
 }
 

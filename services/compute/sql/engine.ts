@@ -14,6 +14,8 @@ import type { AnalyzeEnv } from "./analyze.js";
 import { analyzeStatement, isTransactionExit } from "./analyze.js";
 import { Cancellation } from "./cancel.js";
 import { Code, fromAccessError, notSupported, sqlError, withCharacterPosition } from "./errors.js";
+import type { SessionInfo } from "./functions.js";
+import { DEFAULT_SESSION } from "./functions.js";
 import { ParamSlots } from "./params.js";
 import type { ParseCache, ParsedStatement } from "./parse.js";
 import type { Plan, ResultColumn } from "./plan.js";
@@ -42,6 +44,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
   constructor(
     private readonly db: Database,
     private readonly parser: ParseCache,
+    private readonly session: SessionInfo = DEFAULT_SESSION,
   ) {
     this.txn = new SessionTransaction(db);
   }
@@ -216,7 +219,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
   }
 
   private env(scope: StatementScope, params: ParamSlots): AnalyzeEnv {
-    return { lookupTable: (name) => this.db.lookupTable(scope.transaction(), name), params };
+    return { lookupTable: (name) => this.db.lookupTable(scope.transaction(), name), params, session: this.session };
   }
 
   private inputs(

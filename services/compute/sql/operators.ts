@@ -3,6 +3,7 @@ import { INT4_MAX, INT4_MIN, INT8_MAX, INT8_MIN } from "./datum-io.js";
 import { Code, sqlError } from "./errors.js";
 import type { Value } from "./expr.js";
 import type { SqlType } from "./types.js";
+import { isArrayType } from "./types.js";
 
 /**
  * The operators' implementations, one per operand type (both operands already
@@ -118,12 +119,12 @@ function codeUnitRank(unit: number): number {
 
 /** Total order of non-NULL values of one type: negative, zero or positive. */
 export function compareValues(type: SqlType, a: Value, b: Value): number {
-  if (type === "text" || type === "unknown") return compareText(a as string, b as string);
+  if (typeof a === "string") return compareText(a, b as string);
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function comparison(op: ComparisonOp, type: SqlType): Binary {
-  if (type === "text" || type === "unknown") {
+  if (type === "text" || type === "unknown" || type === "name" || isArrayType(type)) {
     const cmp = (a: Value, b: Value): number => compareText(a as string, b as string);
     switch (op) {
       case "=":

@@ -14,8 +14,8 @@ export function createSqlSessionFactory(
   limits: ParseCacheLimits = DEFAULT_PARSE_CACHE_LIMITS,
 ): SessionFactory {
   const parser = new ParseCache(limits);
-  return async () => {
+  return async (start) => {
     await loadParser();
-    return new SqlEngine(db, parser);
+    return new SqlEngine(db, parser, { user: start.user, database: start.database });
   };
 }
