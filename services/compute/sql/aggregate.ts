@@ -104,7 +104,7 @@ export class Aggregates {
           return spec.argType === "int4" ? () => sumInt4Accumulator(arg!) : () => sumBigintAccumulator(arg!);
         case "min":
           return () => extremeAccumulator(arg!, spec.argType, -1);
-        case "max":
+        default:
           return () => extremeAccumulator(arg!, spec.argType, 1);
       }
     });

@@ -73,7 +73,11 @@ export function treeKey(node: Node): string {
 function scopeOf(ctx: ExprContext): Namespace | undefined {
   if (ctx.scope !== undefined || ctx.relation === undefined) return ctx.scope;
   const { table, refname, aliased } = ctx.relation;
-  const columns = table.columns.map((c, i) => ({ name: c.name, type: c.type, source: { tableOid: table.oid, attnum: i + 1 } }));
+  const columns = table.columns.map((c, i) => ({
+    name: c.name,
+    type: c.type,
+    source: { tableOid: table.oid, attnum: i + 1 },
+  }));
   const item = { refname, tableName: table.name, aliased, columns, offset: 0 };
   return namespace(new Level(0), [item], columns.length, undefined);
 }
@@ -104,7 +108,8 @@ export function analyzeExpr(node: Node, ctx: ExprContext): Expr {
     const e = sqlValueFunction(node.SQLValueFunction.op ?? "", location, ctx.session ?? DEFAULT_SESSION);
     if (e !== undefined) return e;
   }
-  if ("CoalesceExpr" in node) return analyzeCoalesce(node.CoalesceExpr.args ?? [], node.CoalesceExpr.location ?? -1, ctx);
+  if ("CoalesceExpr" in node)
+    return analyzeCoalesce(node.CoalesceExpr.args ?? [], node.CoalesceExpr.location ?? -1, ctx);
   throw notSupported(constructName(node), nodeLocation(node));
 }
 
@@ -395,7 +400,11 @@ function analyzeCoalesce(nodes: readonly Node[], location: number, ctx: ExprCont
     if (t === "unknown") continue;
     const common: SqlType | undefined = type === "unknown" ? t : operandType(type, t);
     if (common === undefined) {
-      throw sqlError(Code.datatypeMismatch, `COALESCE types ${typeDisplay(type)} and ${typeDisplay(t)} cannot be matched`, location);
+      throw sqlError(
+        Code.datatypeMismatch,
+        `COALESCE types ${typeDisplay(type)} and ${typeDisplay(t)} cannot be matched`,
+        location,
+      );
     }
     type = common;
   }
@@ -417,8 +426,9 @@ function analyzeSubLink(link: SubLink, ctx: ExprContext): Expr {
     return { kind: "sublink", type: "bool", cell };
   }
   if (query.targets.length !== 1) {
-    const many = query.targets.length > 1;
-    throw sqlError(Code.syntaxError, many ? "subquery has too many columns" : "subquery must return only one column", location);
+    const scalar = kind === "EXPR_SUBLINK" || query.targets.length === 0;
+    const message = scalar ? "subquery must return only one column" : "subquery has too many columns";
+    throw sqlError(Code.syntaxError, message, location);
   }
   const inner = query.targets[0]!.expr;
   if (kind === "EXPR_SUBLINK") {
@@ -427,12 +437,17 @@ function analyzeSubLink(link: SubLink, ctx: ExprContext): Expr {
     return { kind: "sublink", type: type === "unknown" ? "text" : type, cell };
   }
   if (kind === "ANY_SUBLINK" || kind === "ALL_SUBLINK") {
-    const names = stringList(link.operName) ?? ["="];
-    const op = names[names.length - 1]!;
+    const names = stringList(link.operName) ?? [];
+    const op = names[names.length - 1] ?? "=";
     if (!COMPARISON_OPS.has(op)) throw notSupported(`operator ${op} with a subquery`, location);
     const left = analyzeExpr(link.testexpr!, ctx);
     // Type the comparison on stand-ins, then compare values as the operator would.
-    const probe = comparisonOperator(op as ComparisonOp, left, { kind: "column", type: exprType(inner), index: 0 }, location);
+    const probe = comparisonOperator(
+      op as ComparisonOp,
+      left,
+      { kind: "column", type: exprType(inner), index: 0 },
+      location,
+    );
     if (probe.kind !== "binary") throw notSupported("this subquery comparison", location);
     ctx.sublinks.push({ mode: "values", query, offset, cell });
     // The subquery's values are cast to the comparison's type as the stand-in was.

@@ -101,9 +101,9 @@ function aliasColumns(alias: Alias | undefined, columns: readonly ScopeColumn[],
   return columns.map((c, i) => (i < names.length ? { ...c, name: names[i]! } : c));
 }
 
-function addItem(fc: FromContext, item: RangeItem, location: number): void {
+function addItem(fc: FromContext, item: RangeItem): void {
   if (fc.items.some((i) => i.refname === item.refname)) {
-    throw sqlError(Code.duplicateAlias, `table name "${item.refname}" specified more than once`, location);
+    throw sqlError(Code.duplicateAlias, `table name "${item.refname}" specified more than once`);
   }
   fc.items.push(item);
 }
@@ -121,7 +121,7 @@ function analyzeTable(rv: RangeVar, fc: FromContext, offset: number): Analyzed {
   );
   const columns = aliasColumns(rv.alias, base, refname);
   const item: RangeItem = { refname, tableName: name, aliased: rv.alias !== undefined, columns, offset };
-  addItem(fc, item, rv.location ?? -1);
+  addItem(fc, item);
   return single(item, { kind: "table", table, offset, width: columns.length });
 }
 
@@ -146,7 +146,7 @@ function analyzeSubselect(rs: RangeSubselect, fc: FromContext, offset: number): 
   });
   const columns = aliasColumns(rs.alias, base, refname);
   const item: RangeItem = { refname, tableName: undefined, aliased: true, columns, offset };
-  addItem(fc, item, location);
+  addItem(fc, item);
   return single(item, { kind: "subquery", query, offset, width: columns.length });
 }
 
@@ -181,7 +181,7 @@ function analyzeJoin(j: JoinExpr, fc: FromContext, offset: number): Analyzed {
   if (usingNames === undefined) throw notSupported("this USING clause");
   if (j.usingClause !== undefined || j.isNatural === true) {
     if (join === "full") throw notSupported("FULL JOIN … USING");
-    return usingJoin(join, left, right, usingNames, fc, ctx);
+    return usingJoin(join, left, right, usingNames, fc);
   }
   const on = j.quals === undefined ? undefined : booleanCondition(j.quals, ctx, "JOIN/ON");
   return { node: joinNode(join, left.node, right.node, on), items, star: [...left.star, ...right.star] };
@@ -214,7 +214,6 @@ function usingJoin(
   right: Analyzed,
   names: readonly string[],
   fc: FromContext,
-  ctx: ExprContext,
 ): Analyzed {
   const conditions: Expr[] = [];
   const merged: StarColumn[] = [];
@@ -230,9 +229,12 @@ function usingJoin(
     merged.push(kept);
     used.add(l.index).add(r.index);
   }
-  void ctx;
   const on: Expr | undefined =
     conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { kind: "and", args: conditions };
-  const star = [...merged, ...left.star.filter((s) => !used.has(s.index)), ...right.star.filter((s) => !used.has(s.index))];
+  const star = [
+    ...merged,
+    ...left.star.filter((s) => !used.has(s.index)),
+    ...right.star.filter((s) => !used.has(s.index)),
+  ];
   return { node: joinNode(join, left.node, right.node, on), items: [...left.items, ...right.items], star };
 }

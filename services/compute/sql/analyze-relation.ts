@@ -1,9 +1,9 @@
 import type { RangeVar } from "libpg-query";
 import type { Table } from "../access/database.js";
-import type { SessionInfo } from "./functions.js";
-import type { Relation } from "./query.js";
 import { Code, notSupported, sqlError } from "./errors.js";
+import type { SessionInfo } from "./functions.js";
 import type { ParamSlots } from "./params.js";
+import type { Relation } from "./query.js";
 
 /** What analysis may ask of the catalog, and the statement's parameters. */
 export interface AnalyzeEnv {
@@ -36,4 +36,3 @@ export async function resolveRangeVar(rv: RangeVar, env: AnalyzeEnv): Promise<Re
   const alias = rv.alias?.aliasname;
   return { table, refname: alias ?? name, aliased: alias !== undefined };
 }
-

@@ -60,7 +60,9 @@ function selectQuery(
   const from = analyzeFrom(s.fromClause, { ...base, level, parent: outer, table: st.table, items });
   const flat = namespace(level, items, from.width, outer);
   const filter =
-    s.whereClause === undefined ? undefined : booleanCondition(s.whereClause, { ...base, scope: flat, clause: "WHERE" }, "WHERE");
+    s.whereClause === undefined
+      ? undefined
+      : booleanCondition(s.whereClause, { ...base, scope: flat, clause: "WHERE" }, "WHERE");
   const targetNodes = (s.targetList ?? []).map(targetNode);
   const keys =
     s.groupClause === undefined
@@ -93,7 +95,7 @@ function selectQuery(
       : `column "${ungrouped.name}" must appear in the GROUP BY clause or be used in an aggregate function`;
     throw sqlError(Code.groupingError, message, ungrouped.location);
   }
-  const limitCtx = { params: st.params };
+  const limitCtx = { params: st.params, scope: flat };
   return {
     kind: "select",
     from: from.node,
@@ -173,6 +175,16 @@ function rejectUnsupportedSelect(s: SelectStmt): void {
   if (s.limitOption === "LIMIT_OPTION_WITH_TIES") throw notSupported("FETCH FIRST … WITH TIES");
 }
 
+/** FigureColname of current_user and the like. */
+const SQL_VALUE_FUNCTION_NAMES: Readonly<Record<string, string>> = {
+  SVFOP_CURRENT_USER: "current_user",
+  SVFOP_CURRENT_ROLE: "current_role",
+  SVFOP_USER: "user",
+  SVFOP_SESSION_USER: "session_user",
+  SVFOP_CURRENT_CATALOG: "current_catalog",
+  SVFOP_CURRENT_SCHEMA: "current_schema",
+};
+
 /**
  * A result column's name, as FigureColname gives it: a column's or function's
  * name, a cast of an unnamed expression is named by its type, else ?column?.
@@ -186,6 +198,20 @@ export function columnName(node: Node): string | undefined {
     const names = stringList(node.FuncCall.funcname);
     return names?.[names.length - 1];
   }
+  if ("SubLink" in node) {
+    const link = node.SubLink;
+    if (link.subLinkType === "EXISTS_SUBLINK") return "exists";
+    if (link.subLinkType === "ARRAY_SUBLINK") return "array";
+    if (link.subLinkType !== "EXPR_SUBLINK") return undefined;
+    const first =
+      link.subselect !== undefined && "SelectStmt" in link.subselect
+        ? link.subselect.SelectStmt.targetList?.[0]
+        : undefined;
+    if (first === undefined || !("ResTarget" in first)) return undefined;
+    return first.ResTarget.name ?? (first.ResTarget.val === undefined ? undefined : columnName(first.ResTarget.val));
+  }
+  if ("CoalesceExpr" in node) return "coalesce";
+  if ("SQLValueFunction" in node) return SQL_VALUE_FUNCTION_NAMES[node.SQLValueFunction.op ?? ""];
   if ("TypeCast" in node) {
     const inner = node.TypeCast.arg === undefined ? undefined : columnName(node.TypeCast.arg);
     if (inner !== undefined) return inner;
@@ -202,7 +228,8 @@ function analyzeTarget(
   grouping: Grouping | undefined,
 ): TargetColumn[] {
   const val = t.val;
-  if ("ColumnRef" in val && val.ColumnRef.fields?.some((f) => "A_Star" in f)) return expandStar(val.ColumnRef, ctx, star);
+  if ("ColumnRef" in val && val.ColumnRef.fields?.some((f) => "A_Star" in f))
+    return expandStar(val.ColumnRef, ctx, star);
   const expr = analyzeExpr(val, ctx);
   const name = t.name ?? "?column?";
   const source = "ColumnRef" in val && expr.kind === "column" ? sourceOf(ctx.scope!, expr.index, grouping) : undefined;
@@ -215,7 +242,7 @@ function sourceOf(scope: Namespace, index: number, grouping: Grouping | undefine
   const column = grouping === undefined ? index : index >= prefix ? grouping.keyColumns[index - prefix] : index;
   if (column === undefined) return undefined;
   const item = scope.items.find((i) => column >= i.offset && column < i.offset + i.columns.length);
-  return item?.columns[column - item.offset]!.source;
+  return item === undefined ? undefined : item.columns[column - item.offset]?.source;
 }
 
 /** `*` or `rel.*`: every column of the FROM clause (a USING column once) or of one item. */
@@ -301,7 +328,11 @@ function sameColumn(a: Expr, b: Expr): boolean {
 }
 
 /** LIMIT/OFFSET: a bigint without column references; NULL (LIMIT ALL) means none. */
-function limitExpr(node: Node | undefined, clause: string, base: { params: ParamSlots }): Expr | undefined {
+function limitExpr(
+  node: Node | undefined,
+  clause: string,
+  base: { params: ParamSlots; scope: Namespace },
+): Expr | undefined {
   if (node === undefined) return undefined;
   const location = nodeLocation(node);
   const e = analyzeExpr(node, { ...base, clause });

@@ -45,7 +45,7 @@ interface SublinkResult {
 
 /** One execution of a query level: its subqueries' results, the uncorrelated ones kept. */
 class Run implements SourceRuntime {
-  private readonly once = new Map<SublinkPlan, Promise<SublinkResult>>();
+  private readonly uncorrelated = new Map<SublinkPlan, Promise<SublinkResult>>();
 
   constructor(readonly ctx: ExecContext) {}
 
@@ -68,10 +68,10 @@ class Run implements SourceRuntime {
 
   private result(link: SublinkPlan, row: readonly Datum[]): Promise<SublinkResult> {
     if (link.correlated) return this.runLink(link, fit(row, link.offset));
-    let result = this.once.get(link);
+    let result = this.uncorrelated.get(link);
     if (result === undefined) {
       result = this.runLink(link, fit(NO_PREFIX, link.offset));
-      this.once.set(link, result);
+      this.uncorrelated.set(link, result);
     }
     return result;
   }
@@ -168,7 +168,8 @@ interface Projector {
 function projector(p: SelectPlan, run: Run): Projector {
   const project = p.project;
   const params = run.ctx.params;
-  const sync = p.projectLinks.length === 0 ? (row: readonly Datum[]) => project.map((ev) => ev(row, params)) : undefined;
+  const sync =
+    p.projectLinks.length === 0 ? (row: readonly Datum[]) => project.map((ev) => ev(row, params)) : undefined;
   return {
     sync,
     async: async (row) => {
@@ -180,13 +181,7 @@ function projector(p: SelectPlan, run: Run): Projector {
 }
 
 /** No sort, grouping or DISTINCT: rows leave as their batch arrives; reaching LIMIT returns, which closes the scan. */
-async function* streamRows(
-  p: SelectPlan,
-  run: Run,
-  input: Batches,
-  limit: number | null,
-  offset: number,
-): Batches {
+async function* streamRows(p: SelectPlan, run: Run, input: Batches, limit: number | null, offset: number): Batches {
   const project = projector(p, run);
   let skip = offset;
   let left = limit ?? Number.POSITIVE_INFINITY;

@@ -119,7 +119,7 @@ function codeUnitRank(unit: number): number {
 
 /** Total order of non-NULL values of one type: negative, zero or positive. */
 export function compareValues(type: SqlType, a: Value, b: Value): number {
-  if (typeof a === "string") return compareText(a, b as string);
+  if (type === "text" || typeof a === "string") return compareText(a as string, b as string);
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -1,6 +1,7 @@
 import type { Datum, Table } from "../access/database.js";
 import type { FieldDescription } from "../wire/query-engine.js";
 import { Aggregates } from "./aggregate.js";
+import { Code, sqlError } from "./errors.js";
 import type { Evaluator, Expr, SublinkCell } from "./expr.js";
 import { compile, compilePredicate, exprType } from "./expr.js";
 import type {
@@ -17,7 +18,6 @@ import type {
 } from "./query.js";
 import type { SqlType } from "./types.js";
 import { typeOid, typeSize } from "./types.js";
-import { Code, sqlError } from "./errors.js";
 
 /**
  * Query → Plan: expressions compiled into closures, result columns typed.

@@ -113,7 +113,8 @@ export function resolveColumnRef(
     }
     throw notSupported("cross-database references", location);
   }
-  const found = names.length === 1 ? findUnqualified(names[0]!, scope, location) : findQualified(names, scope, location);
+  const found =
+    names.length === 1 ? findUnqualified(names[0]!, scope, location) : findQualified(names, scope, location);
   const { item, column, depth } = found;
   // Each level between the reference and the column's own is correlated to it.
   let ns = scope;
@@ -130,7 +131,13 @@ export function resolveColumnRef(
  * group key if it is one, else it is noted as ungrouped (an error once the
  * query turns out to be grouped).
  */
-export function columnOf(ns: Namespace, item: RangeItem, column: number, location: number, fromSubquery: boolean): Expr {
+export function columnOf(
+  ns: Namespace,
+  item: RangeItem,
+  column: number,
+  location: number,
+  fromSubquery: boolean,
+): Expr {
   const c = item.columns[column]!;
   const index = item.offset + column;
   const grouping = ns.grouping;
@@ -194,7 +201,12 @@ function findQualified(names: readonly string[], scope: Namespace | undefined, l
 }
 
 /** 42P01, with PostgreSQL's hint when the name is an aliased table or an entry this part cannot see. */
-function missingEntry(qualifier: string, schema: string | undefined, scope: Namespace | undefined, location: number): never {
+function missingEntry(
+  qualifier: string,
+  schema: string | undefined,
+  scope: Namespace | undefined,
+  location: number,
+): never {
   for (let ns = scope; ns !== undefined; ns = ns.parent) {
     if (schema === undefined && ns.hidden.some((i) => i.refname === qualifier)) {
       throw sqlError(Code.undefinedTable, `invalid reference to FROM-clause entry for table "${qualifier}"`, location, {

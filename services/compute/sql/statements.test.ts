@@ -310,19 +310,16 @@ describe("SELECT from a table", () => {
   });
 
   it.each([
-    ["select a from t join t u on true", "JOIN"],
-    ["select a from t, t u", "JOIN"],
-    ["select a from t group by a", "GROUP BY"],
-    ["select distinct a from t", "DISTINCT"],
     ["select a from t union select a from t", "UNION/INTERSECT/EXCEPT"],
-    ["select (select 1)", "subqueries"],
-    ["select a from (select 1 as a) s", "subqueries in FROM"],
-    ["select a in (1, 2) from t", "IN"],
+    ["select a from t full join t u using (a)", "FULL JOIN … USING"],
+    ["select a from t group by rollup (a)", "GROUPING SETS, ROLLUP and CUBE"],
+    ["select distinct on (a) a from t", "DISTINCT ON"],
+    ["select array(select 1)", "ARRAY(subquery)"],
+    ["select * from information_schema.tables", "system catalogs"],
     ["select c like 'a%' from t", "LIKE"],
     ["select c || c from t", "operator ||"],
     ["select abs(a) from t", "function abs()"],
     ["select case when d then 1 end from t", "CASE"],
-    ["select coalesce(a, 0) from t", "COALESCE"],
     ["select 1.5", "non-integer numeric constants"],
     ["select now()", "function now()"],
     ["select current_timestamp", "CURRENT_TIMESTAMP"],
@@ -337,7 +334,6 @@ describe("SELECT from a table", () => {
     ["create index i on t (a)", "CREATE INDEX"],
     ["savepoint s", "savepoints"],
     ["begin isolation level serializable", "SERIALIZABLE isolation"],
-    ["select * from pg_catalog.pg_class", "system catalogs"],
     ["select pg_sleep(1) from t", "pg_sleep() other than as SELECT pg_sleep(seconds)"],
     ["explain select 1", "EXPLAIN"],
   ])("%s → 0A000 %s", async (sql, construct) => {
