@@ -2,12 +2,12 @@ import { appendFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Statement } from "../../../test/support/sql-differential.js";
+import { runScript } from "../../../test/support/sql-differential.js";
 import type { VanillaPostgres } from "../../../test/support/vanilla-postgres.js";
 import { postgresBinDir, startVanillaPostgres } from "../../../test/support/vanilla-postgres.js";
 import { WireServer } from "../wire/server.js";
 import { createSqlSessionFactory } from "./session-factory.js";
-import type { Statement } from "./testing/differential.js";
-import { runScript } from "./testing/differential.js";
 import { MemoryDatabase } from "./testing/memory-database.js";
 
 /**

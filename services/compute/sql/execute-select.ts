@@ -67,10 +67,10 @@ class Run implements SourceRuntime {
     (await this.evaluate(links, (r, p) => predicate(r, p), row)) === true;
 
   private result(link: SublinkPlan, row: readonly Datum[]): Promise<SublinkResult> {
-    if (link.correlated) return this.runLink(link, fit(row, link.offset));
+    if (link.correlated) return this.runLink(link, prefixOf(row, link.offset));
     let result = this.uncorrelated.get(link);
     if (result === undefined) {
-      result = this.runLink(link, fit(NO_PREFIX, link.offset));
+      result = this.runLink(link, prefixOf(NO_PREFIX, link.offset));
       this.uncorrelated.set(link, result);
     }
     return result;
@@ -93,7 +93,7 @@ class Run implements SourceRuntime {
 }
 
 /** The first `width` values of a row (NULLs past its end): a subquery's prefix. */
-function fit(row: readonly Datum[], width: number): readonly Datum[] {
+function prefixOf(row: readonly Datum[], width: number): readonly Datum[] {
   if (row.length === width) return row;
   if (row.length > width) return row.slice(0, width);
   return row.concat(new Array<Datum>(width - row.length).fill(null));

@@ -1,7 +1,7 @@
 import pg from "pg";
 
 /**
- * TEST HELPER: runs one script through node-postgres and records what a
+ * Differential SQL tests: runs one script through node-postgres and records what a
  * client sees of each statement (command tags, column names and type oids,
  * rows as text, notices, errors with SQLSTATE, message, position, detail),
  * so the same script against the SQL engine and against a vanilla
