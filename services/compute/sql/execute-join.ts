@@ -108,6 +108,11 @@ async function* joinRows(j: SourcePlan & { kind: "join" }, outer: readonly Datum
         out = [];
       }
     }
+    // What one outer batch made goes on at once, so a LIMIT above stops the outer scan early.
+    if (out.length > 0) {
+      yield out;
+      out = [];
+    }
   }
   if (keepsRight) {
     const rights = await innerRows();

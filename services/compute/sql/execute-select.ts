@@ -51,8 +51,8 @@ class Run implements SourceRuntime {
 
   readonly select = (plan: SelectPlan, outer: readonly Datum[]): Batches => selectRows(plan, this.ctx, outer);
 
-  /** Evaluates `ev` over `row` after running the subqueries it reads. */
-  async evaluate(links: Links, ev: Evaluator, row: readonly Datum[]): Promise<Datum> {
+  /** Evaluates each of `evs` over `row` after running the subqueries they read (once for all of them). */
+  async evaluate(links: Links, evs: readonly Evaluator[], row: readonly Datum[]): Promise<Datum[]> {
     const results: SublinkResult[] = [];
     for (const link of links) results.push(await this.result(link, row));
     // Cells are set and read in one synchronous step: nothing else runs in between.
@@ -60,11 +60,13 @@ class Run implements SourceRuntime {
       link.cell.value = results[i]!.value;
       link.cell.values = results[i]!.values;
     });
-    return ev(row, this.ctx.params);
+    return evs.map((ev) => ev(row, this.ctx.params));
   }
 
-  readonly test = async (links: Links, predicate: Predicate, row: readonly Datum[]): Promise<boolean> =>
-    (await this.evaluate(links, (r, p) => predicate(r, p), row)) === true;
+  readonly test = async (links: Links, predicate: Predicate, row: readonly Datum[]): Promise<boolean> => {
+    const [pass] = await this.evaluate(links, [predicate], row);
+    return pass === true;
+  };
 
   private result(link: SublinkPlan, row: readonly Datum[]): Promise<SublinkResult> {
     if (link.correlated) return this.runLink(link, prefixOf(row, link.offset));
@@ -172,11 +174,7 @@ function projector(p: SelectPlan, run: Run): Projector {
     p.projectLinks.length === 0 ? (row: readonly Datum[]) => project.map((ev) => ev(row, params)) : undefined;
   return {
     sync,
-    async: async (row) => {
-      const out: Datum[] = [];
-      for (const ev of project) out.push(await run.evaluate(p.projectLinks, ev, row));
-      return out;
-    },
+    async: (row) => run.evaluate(p.projectLinks, project, row),
   };
 }
 
