@@ -14,7 +14,10 @@ export interface AnalyzeEnv {
   readonly session?: SessionInfo;
 }
 
-/** There is one schema, public; the system schemas are not readable. */
+/**
+ * What DDL and DML may name: one schema, public. (SELECT also reads
+ * pg_catalog, whose relations are found by their bare names: analyze-select.ts.)
+ */
 export function checkSchema(schema: string | undefined, catalog: string | undefined, location: number): void {
   if (catalog !== undefined) throw notSupported("cross-database references", location);
   if (schema === undefined || schema === "public") return;
