@@ -1,18 +1,21 @@
 import type { Datum } from "../access/database.js";
-import type { Evaluator, Expr } from "./expr.js";
+import type { Evaluator, Expr, Value } from "./expr.js";
 import { compile } from "./expr.js";
 import { float8Add } from "./float8.js";
-import { checkInt8 } from "./operators.js";
+import { checkInt8, compareValues } from "./operators.js";
 import type { SqlType } from "./types.js";
 
 /**
- * count and sum, with PostgreSQL's result types: count → int8; sum(int4) →
- * int8; sum(int8) → numeric (exact, here a bigint); sum(float8) → float8
- * (float8pl's overflow check); sum of no rows → NULL.
+ * count, sum, min and max, with PostgreSQL's result types: count → int8;
+ * sum(int4) → int8; sum(int8) → numeric (exact, here a bigint); sum(float8)
+ * → float8 (float8pl's overflow check); min/max → the argument's type; every
+ * one but count gives NULL over no rows.
  */
 
+export type AggregateKind = "count" | "sum" | "min" | "max";
+
 export interface AggregateSpec {
-  readonly kind: "count" | "sum";
+  readonly kind: AggregateKind;
   /** undefined for count(*). */
   readonly arg: Expr | undefined;
   readonly argType: SqlType;
@@ -27,7 +30,7 @@ export function sumType(argType: SqlType): SqlType | undefined {
   return undefined;
 }
 
-/** Running state of one aggregate over one group (the whole input: no GROUP BY). */
+/** Running state of one aggregate over one group. */
 interface Accumulator {
   add(row: readonly Datum[], params: readonly Datum[]): void;
   result(): Datum;
@@ -91,21 +94,49 @@ function sumFloat8Accumulator(arg: Evaluator): Accumulator {
   };
 }
 
-function accumulator(spec: AggregateSpec): Accumulator {
-  const arg = spec.arg === undefined ? undefined : compile(spec.arg);
-  if (spec.kind === "count") return countAccumulator(arg);
-  if (spec.argType === "int4") return sumInt4Accumulator(arg!);
-  if (spec.argType === "float8") return sumFloat8Accumulator(arg!);
-  return sumBigintAccumulator(arg!);
+/** min (sign -1) or max (sign 1): the extreme non-NULL value, NULL if there is none. */
+function extremeAccumulator(arg: Evaluator, type: SqlType, sign: 1 | -1): Accumulator {
+  let best: Datum = null;
+  return {
+    add: (row, params) => {
+      const v = arg(row, params);
+      if (v === null) return;
+      if (best === null || sign * compareValues(type, v as Value, best as Value) > 0) best = v;
+    },
+    result: () => best,
+  };
 }
 
-/** Folds rows into the aggregates; `results()` is the row the aggregate query's targets read (aggref i). */
-export class Aggregation {
-  private readonly accumulators: readonly Accumulator[];
+/** The aggregates of a query, compiled once; `start()` makes the state of one group. */
+export class Aggregates {
+  private readonly makers: readonly (() => Accumulator)[];
 
   constructor(specs: readonly AggregateSpec[]) {
-    this.accumulators = specs.map(accumulator);
+    this.makers = specs.map((spec) => {
+      const arg = spec.arg === undefined ? undefined : compile(spec.arg);
+      switch (spec.kind) {
+        case "count":
+          return () => countAccumulator(arg);
+        case "sum":
+          if (spec.argType === "int4") return () => sumInt4Accumulator(arg!);
+          if (spec.argType === "float8") return () => sumFloat8Accumulator(arg!);
+          return () => sumBigintAccumulator(arg!);
+        case "min":
+          return () => extremeAccumulator(arg!, spec.argType, -1);
+        default:
+          return () => extremeAccumulator(arg!, spec.argType, 1);
+      }
+    });
   }
+
+  start(): Aggregation {
+    return new Aggregation(this.makers.map((make) => make()));
+  }
+}
+
+/** Folds the rows of one group into its aggregates; `results()` are the values aggrefs read. */
+export class Aggregation {
+  constructor(private readonly accumulators: readonly Accumulator[]) {}
 
   add(row: readonly Datum[], params: readonly Datum[]): void {
     for (const acc of this.accumulators) acc.add(row, params);

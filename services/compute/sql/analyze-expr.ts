@@ -1,20 +1,34 @@
-import type { A_Const, A_Expr, BoolExpr, ColumnRef, FuncCall, Node, TypeCast } from "libpg-query";
-import type { ColumnType, Datum, Table } from "../access/database.js";
-import type { AggregateSpec } from "./aggregate.js";
+import type { A_Const, A_Expr, BoolExpr, ColumnRef, FuncCall, Node, SubLink, TypeCast, TypeName } from "libpg-query";
+import type { ColumnType, Datum } from "../access/database.js";
+import type { AggregateKind, AggregateSpec } from "./aggregate.js";
 import { sumType } from "./aggregate.js";
-import { functionCall, sqlValueFunction } from "./analyze-functions.js";
+import { functionCall, sqlValueFunction as sqlTimeFunction } from "./analyze-functions.js";
 import { typeOfTypeName } from "./analyze-type-name.js";
 import { coerce, explicitCast } from "./casts.js";
 import type { SessionClock } from "./clock.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import type { Expr, Value } from "./expr.js";
 import { exprType } from "./expr.js";
+import type { SessionInfo } from "./functions.js";
+import { DEFAULT_SESSION, scalarFunction, sqlValueFunction } from "./functions.js";
 import { constructName, nodeLocation, stringList } from "./nodes.js";
 import { isFractionalNumeric, parseNumericLiteral } from "./numeric-literal.js";
 import type { ArithmeticOp, ComparisonOp } from "./operators.js";
 import { ARITHMETIC_OPS, COMPARISON_OPS, arithmetic, comparison, hasArithmetic, negation } from "./operators.js";
 import type { ParamSlots } from "./params.js";
-import { type SqlType, isDatetimeType, isNumericType, isStringType, typeDisplay, widerNumeric } from "./types.js";
+import type { Relation, SelectQuery, Sublink } from "./query.js";
+import type { Namespace } from "./scope.js";
+import { Level, namespace, resolveColumnRef } from "./scope.js";
+import {
+  type SqlType,
+  columnTypeOfName,
+  isArrayType,
+  isDatetimeType,
+  isNumericType,
+  isStringType,
+  typeDisplay,
+  widerNumeric,
+} from "./types.js";
 
 export { typeOfTypeName };
 
@@ -25,16 +39,22 @@ export { typeOfTypeName };
  * the position of the offending node.
  */
 
-/** The one table in scope, as FROM or the target of UPDATE/DELETE names it. */
-export interface Relation {
-  readonly table: Table;
-  /** The alias if there is one, else the table name. */
-  readonly refname: string;
-  readonly aliased: boolean;
+export type { Relation };
+
+/** A GROUP BY key as the targets may repeat it: its parse tree (without locations) and where the group row holds it. */
+export interface GroupKeyMatch {
+  readonly tree: string;
+  readonly index: number;
+  readonly type: SqlType;
 }
 
+/** Analyzes a subquery of an expression, seeing `outer` as its enclosing query. */
+export type SubqueryAnalyzer = (select: Node, outer: Namespace | undefined) => SelectQuery;
+
 export interface ExprContext {
-  readonly relation: Relation | undefined;
+  /** The names in scope; UPDATE and DELETE give their one `relation` instead. */
+  readonly scope?: Namespace | undefined;
+  readonly relation?: Relation | undefined;
   readonly params: ParamSlots;
   /** The session's clock, read by now() and its kin when the plan runs. */
   readonly clock: SessionClock;
@@ -42,13 +62,41 @@ export interface ExprContext {
   readonly clause: string;
   /** Where aggregates found here are collected; undefined: not allowed in this clause. */
   readonly aggregates?: AggregateSpec[];
+  /** Where aggref i is in the row the clause is evaluated over (after the prefix and the group keys). */
+  readonly aggregateBase?: number;
   /** Inside an aggregate's argument (aggregates cannot nest). */
   readonly inAggregate?: boolean;
-  /** Column references outside aggregates, for the check that an aggregate query has none. */
-  readonly columnRefs?: { readonly name: string; readonly location: number }[];
+  /** In the targets, HAVING and ORDER BY of a query with GROUP BY: expressions that are group keys. */
+  readonly groupKeys?: readonly GroupKeyMatch[];
+  /** Subqueries are allowed here: how to analyze one, and where the query collects them. */
+  readonly subquery?: SubqueryAnalyzer;
+  readonly sublinks?: Sublink[];
+  readonly session?: SessionInfo;
+}
+
+/** A parse tree without its locations: two spellings of one expression compare equal. */
+export function treeKey(node: Node): string {
+  return JSON.stringify(node, (key, value) => (key === "location" ? undefined : value));
+}
+
+function scopeOf(ctx: ExprContext): Namespace | undefined {
+  if (ctx.scope !== undefined || ctx.relation === undefined) return ctx.scope;
+  const { table, refname, aliased } = ctx.relation;
+  const columns = table.columns.map((c, i) => ({
+    name: c.name,
+    type: c.type,
+    source: { tableOid: table.oid, attnum: i + 1 },
+  }));
+  const item = { refname, tableName: table.name, aliased, columns, offset: 0 };
+  return namespace(new Level(0), [item], columns.length, undefined);
 }
 
 export function analyzeExpr(node: Node, ctx: ExprContext): Expr {
+  if (ctx.groupKeys !== undefined && !ctx.inAggregate && !("A_Const" in node)) {
+    const tree = treeKey(node);
+    const key = ctx.groupKeys.find((k) => k.tree === tree);
+    if (key !== undefined) return { kind: "column", type: key.type, index: key.index };
+  }
   if ("A_Const" in node) return analyzeConst(node.A_Const);
   if ("ParamRef" in node) {
     const location = node.ParamRef.location ?? -1;
@@ -63,10 +111,16 @@ export function analyzeExpr(node: Node, ctx: ExprContext): Expr {
   }
   if ("TypeCast" in node) return analyzeTypeCast(node.TypeCast, ctx);
   if ("FuncCall" in node) return analyzeFuncCall(node.FuncCall, ctx);
+  if ("SubLink" in node) return analyzeSubLink(node.SubLink, ctx);
   if ("SQLValueFunction" in node) {
-    const call = sqlValueFunction(node.SQLValueFunction, ctx.clock);
+    const call = sqlTimeFunction(node.SQLValueFunction, ctx.clock);
     if (call !== undefined) return call;
+    const location = node.SQLValueFunction.location ?? -1;
+    const e = sqlValueFunction(node.SQLValueFunction.op ?? "", location, ctx.session ?? DEFAULT_SESSION);
+    if (e !== undefined) return e;
   }
+  if ("CoalesceExpr" in node)
+    return analyzeCoalesce(node.CoalesceExpr.args ?? [], node.CoalesceExpr.location ?? -1, ctx);
   throw notSupported(constructName(node), nodeLocation(node));
 }
 
@@ -99,55 +153,7 @@ function analyzeColumnRef(ref: ColumnRef, ctx: ExprContext): Expr {
   const location = ref.location ?? -1;
   const names = stringList(ref.fields);
   if (names === undefined) throw notSupported("whole-row references", location);
-  const resolved = resolveColumn(names, ctx.relation, location);
-  if (ctx.columnRefs !== undefined && !ctx.inAggregate) {
-    ctx.columnRefs.push({ name: `${ctx.relation!.refname}.${resolved.name}`, location });
-  }
-  return { kind: "column", type: resolved.type, index: resolved.index, typmod: resolved.typmod };
-}
-
-interface ResolvedColumn {
-  readonly index: number;
-  readonly name: string;
-  readonly type: ColumnType;
-  readonly typmod: number;
-}
-
-/** `col`, `rel.col` or `public.table.col` against the one relation in scope. */
-function resolveColumn(names: readonly string[], relation: Relation | undefined, location: number): ResolvedColumn {
-  const column = names[names.length - 1]!;
-  if (names.length === 1) {
-    const found = relation && findColumn(relation.table, column);
-    if (found !== undefined) return found;
-    if (relation !== undefined && column === relation.refname) throw notSupported("whole-row references", location);
-    throw sqlError(Code.undefinedColumn, `column "${column}" does not exist`, location);
-  }
-  if (names.length > 3) throw notSupported("cross-database references", location);
-  const qualifier = names[names.length - 2]!;
-  const schema = names.length === 3 ? names[0] : undefined;
-  const matches =
-    relation !== undefined &&
-    qualifier === relation.refname &&
-    (schema === undefined || (schema === "public" && !relation.aliased));
-  if (!matches) {
-    if (relation?.aliased && qualifier === relation.table.name) {
-      throw sqlError(Code.undefinedTable, `invalid reference to FROM-clause entry for table "${qualifier}"`, location, {
-        hint: `Perhaps you meant to reference the table alias "${relation.refname}".`,
-      });
-    }
-    throw sqlError(Code.undefinedTable, `missing FROM-clause entry for table "${qualifier}"`, location);
-  }
-  const found = findColumn(relation.table, column);
-  if (found === undefined)
-    throw sqlError(Code.undefinedColumn, `column ${qualifier}.${column} does not exist`, location);
-  return found;
-}
-
-function findColumn(table: Table, name: string): ResolvedColumn | undefined {
-  const index = table.columns.findIndex((c) => c.name === name);
-  if (index < 0) return undefined;
-  const column = table.columns[index]!;
-  return { index, name, type: column.type, typmod: column.typmod };
+  return resolveColumnRef(names, scopeOf(ctx), location, ctx.inAggregate === true);
 }
 
 function operatorName(e: A_Expr): string | undefined {
@@ -175,6 +181,7 @@ const EXPR_KIND_NAMES: Readonly<Record<string, string>> = {
 
 function analyzeOperator(e: A_Expr, ctx: ExprContext): Expr {
   const location = e.location ?? -1;
+  if (e.kind === "AEXPR_IN" && e.rexpr !== undefined && "List" in e.rexpr) return analyzeInList(e, ctx);
   if (e.kind !== "AEXPR_OP") throw notSupported(EXPR_KIND_NAMES[e.kind ?? ""] ?? String(e.kind), location);
   const op = operatorName(e);
   if (op === undefined) throw notSupported("qualified operator names", location);
@@ -238,8 +245,9 @@ function operandType(left: SqlType, right: SqlType): SqlType | undefined {
   if (left === right) return left;
   if (isNumericType(left) && isNumericType(right)) return widerNumeric(left, right);
   if (isStringType(left) && isStringType(right)) {
-    // char = varchar compares as char (varchar → bpchar is implicit); text wins over both.
-    return left === "text" || right === "text" ? "text" : "bpchar";
+    // char = varchar compares as char (varchar → bpchar is implicit); text (or name) wins over both.
+    const textual = (t: SqlType) => t === "text" || t === "name";
+    return textual(left) || textual(right) ? "text" : "bpchar";
   }
   if (isDatetimeType(left) && isDatetimeType(right)) {
     return DATETIME_RANK[left]! >= DATETIME_RANK[right]! ? left : right;
@@ -261,7 +269,7 @@ function arithmeticOperator(op: ArithmeticOp, left: Expr, right: Expr, location:
   return binaryCall(type, coerceOperand(left, type), coerceOperand(right, type), fn);
 }
 
-function comparisonOperator(op: ComparisonOp, left: Expr, right: Expr, location: number): Expr {
+export function comparisonOperator(op: ComparisonOp, left: Expr, right: Expr, location: number): Expr {
   const lt = exprType(left);
   const rt = exprType(right);
   const type = operandType(lt, rt);
@@ -330,18 +338,28 @@ function analyzeFuncCall(f: FuncCall, ctx: ExprContext): Expr {
   const names = stringList(f.funcname) ?? [];
   const name = names[names.length - 1] ?? "";
   const qualifiedOk = names.length === 1 || (names.length === 2 && names[0] === "pg_catalog");
-  if (qualifiedOk && (name === "count" || name === "sum")) return analyzeAggregate(name, f, ctx);
-  if (qualifiedOk && name === "pg_sleep")
-    throw notSupported("pg_sleep() other than as SELECT pg_sleep(seconds)", location);
-  if (qualifiedOk) {
-    const args = (f.args ?? []).map((a) => analyzeExpr(a, ctx));
-    const call = functionCall(name, f, args, ctx.clock);
-    if (call !== undefined) return call;
+  if (!qualifiedOk) {
+    if (names.length === 2 && names[0] !== "public") {
+      throw sqlError(Code.undefinedSchema, `schema "${names[0]}" does not exist`, location);
+    }
+    throw notSupported(`function ${names.join(".")}()`, location);
   }
+  if (AGGREGATES.has(name)) return analyzeAggregate(name as AggregateKind, f, ctx);
+  if (name === "pg_sleep") throw notSupported("pg_sleep() other than as SELECT pg_sleep(seconds)", location);
+  if (f.agg_star === true || f.agg_distinct === true || (f.agg_order?.length ?? 0) > 0 || f.over !== undefined) {
+    throw notSupported(`this call of ${name}()`, location);
+  }
+  const args = (f.args ?? []).map((a) => analyzeExpr(a, ctx));
+  const call = functionCall(name, f, args, ctx.clock);
+  if (call !== undefined) return call;
+  const e = scalarFunction(name, args, location, ctx.session ?? DEFAULT_SESSION);
+  if (e !== undefined) return e;
   throw notSupported(`function ${names.join(".")}()`, location);
 }
 
-function analyzeAggregate(name: "count" | "sum", f: FuncCall, ctx: ExprContext): Expr {
+const AGGREGATES: ReadonlySet<string> = new Set(["count", "sum", "min", "max"]);
+
+function analyzeAggregate(name: AggregateKind, f: FuncCall, ctx: ExprContext): Expr {
   const location = f.location ?? -1;
   if (ctx.inAggregate) throw sqlError(Code.groupingError, "aggregate function calls cannot be nested", location);
   if (ctx.aggregates === undefined) {
@@ -356,10 +374,10 @@ function analyzeAggregate(name: "count" | "sum", f: FuncCall, ctx: ExprContext):
   const args = (f.args ?? []).map((a) => analyzeExpr(a, { ...ctx, inAggregate: true }));
   const spec = aggregateSpec(name, f.agg_star === true, args, location);
   ctx.aggregates.push(spec);
-  return { kind: "aggref", type: spec.type, index: ctx.aggregates.length - 1 };
+  return { kind: "aggref", type: spec.type, index: (ctx.aggregateBase ?? 0) + ctx.aggregates.length - 1 };
 }
 
-function aggregateSpec(name: "count" | "sum", star: boolean, args: readonly Expr[], location: number): AggregateSpec {
+function aggregateSpec(name: AggregateKind, star: boolean, args: readonly Expr[], location: number): AggregateSpec {
   const argTypes = args.map(exprType);
   const signature = `${name}(${argTypes.map(typeDisplay).join(", ")})`;
   const noSuchFunction: () => never = () => {
@@ -382,8 +400,104 @@ function aggregateSpec(name: "count" | "sum", star: boolean, args: readonly Expr
       hint: "Could not choose a best candidate function. You might need to add explicit type casts.",
     });
   }
+  if (name === "min" || name === "max") {
+    if (argType === "void" || isArrayType(argType)) noSuchFunction();
+    // min(bool) does not exist in PostgreSQL (bool_and does that job).
+    if (argType === "bool") noSuchFunction();
+    return { kind: name, arg: args[0], argType, type: argType };
+  }
   const type = sumType(argType);
   if (type === undefined) noSuchFunction();
   rejectFractionalNumeric(argType, args, location);
   return { kind: "sum", arg: args[0], argType, type };
+}
+
+/** `x IN (a, b)` is `x = a OR x = b`; NOT IN is `x <> a AND x <> b` (PostgreSQL's ScalarArrayOpExpr has the same logic). */
+function analyzeInList(e: A_Expr, ctx: ExprContext): Expr {
+  const location = e.location ?? -1;
+  const negated = stringList(e.name)?.[0] === "<>";
+  const left = analyzeExpr(e.lexpr!, ctx);
+  const items = "List" in e.rexpr! ? (e.rexpr.List.items ?? []) : [];
+  const args = items.map((item) => comparisonOperator(negated ? "<>" : "=", left, analyzeExpr(item, ctx), location));
+  if (args.length === 1) return args[0]!;
+  return { kind: negated ? "and" : "or", args };
+}
+
+/** COALESCE: the first non-NULL argument, all of one type (unknown ones become the others' type, or text). */
+function analyzeCoalesce(nodes: readonly Node[], location: number, ctx: ExprContext): Expr {
+  const args = nodes.map((n) => analyzeExpr(n, ctx));
+  let type: SqlType = "unknown";
+  for (const a of args) {
+    const t = exprType(a);
+    if (t === "unknown") continue;
+    const common: SqlType | undefined = type === "unknown" ? t : operandType(type, t);
+    if (common === undefined) {
+      throw sqlError(
+        Code.datatypeMismatch,
+        `COALESCE types ${typeDisplay(type)} and ${typeDisplay(t)} cannot be matched`,
+        location,
+      );
+    }
+    type = common;
+  }
+  if (type === "unknown") type = "text";
+  const coerced = args.map((a) => coerceOperand(a, type));
+  return { kind: "func", type, args: coerced, strict: false, fn: (values) => values.find((v) => v !== null) ?? null };
+}
+
+/** A subquery in an expression: scalar `(select …)`, EXISTS, IN/ANY/ALL. */
+function analyzeSubLink(link: SubLink, ctx: ExprContext): Expr {
+  const location = link.location ?? -1;
+  if (ctx.subquery === undefined || ctx.sublinks === undefined) throw notSupported("subqueries", location);
+  const query = ctx.subquery(link.subselect!, scopeOf(ctx));
+  const offset = scopeOf(ctx)?.width ?? 0;
+  const cell = { value: null, values: [] };
+  const kind = link.subLinkType;
+  if (kind === "EXISTS_SUBLINK") {
+    ctx.sublinks.push({ mode: "exists", query, offset, cell });
+    return { kind: "sublink", type: "bool", cell };
+  }
+  if (query.targets.length !== 1) {
+    const scalar = kind === "EXPR_SUBLINK" || query.targets.length === 0;
+    const message = scalar ? "subquery must return only one column" : "subquery has too many columns";
+    throw sqlError(Code.syntaxError, message, location);
+  }
+  const inner = query.targets[0]!.expr;
+  if (kind === "EXPR_SUBLINK") {
+    ctx.sublinks.push({ mode: "scalar", query, offset, cell });
+    const type = exprType(inner);
+    return { kind: "sublink", type: type === "unknown" ? "text" : type, cell };
+  }
+  if (kind === "ANY_SUBLINK" || kind === "ALL_SUBLINK") {
+    const names = stringList(link.operName) ?? [];
+    const op = names[names.length - 1] ?? "=";
+    if (!COMPARISON_OPS.has(op)) throw notSupported(`operator ${op} with a subquery`, location);
+    const left = analyzeExpr(link.testexpr!, ctx);
+    // Type the comparison on stand-ins, then compare values as the operator would.
+    const probe = comparisonOperator(
+      op as ComparisonOp,
+      left,
+      { kind: "column", type: exprType(inner), index: 0 },
+      location,
+    );
+    if (probe.kind !== "binary") throw notSupported("this subquery comparison", location);
+    ctx.sublinks.push({ mode: "values", query, offset, cell });
+    // The subquery's values are cast to the comparison's type as the stand-in was.
+    const cast = probe.right.kind === "unary" ? probe.right.fn : undefined;
+    const compare = probe.fn;
+    return {
+      kind: "quantified",
+      all: kind === "ALL_SUBLINK",
+      left: probe.left,
+      compare:
+        cast === undefined
+          ? compare
+          : (a, b) => {
+              const c = cast(b);
+              return c === null ? null : compare(a, c);
+            },
+      cell,
+    };
+  }
+  throw notSupported(kind === "ARRAY_SUBLINK" ? "ARRAY(subquery)" : "this kind of subquery", location);
 }

@@ -1,10 +1,10 @@
-import type { Node, RangeVar } from "libpg-query";
+import type { RangeVar } from "libpg-query";
 import type { Table } from "../access/database.js";
-import type { Relation } from "./analyze-expr.js";
 import type { SessionClock } from "./clock.js";
 import { Code, notSupported, sqlError } from "./errors.js";
-import { nodeLocation, nodeTag } from "./nodes.js";
+import type { SessionInfo } from "./functions.js";
 import type { ParamSlots } from "./params.js";
+import type { Relation } from "./query.js";
 
 /** What analysis may ask of the catalog, and the statement's parameters. */
 export interface AnalyzeEnv {
@@ -13,6 +13,8 @@ export interface AnalyzeEnv {
   readonly params: ParamSlots;
   /** What now(), CURRENT_TIMESTAMP and clock_timestamp() read when the plan runs. */
   readonly clock: SessionClock;
+  /** The session's user and database, for current_user and current_database(). */
+  readonly session?: SessionInfo;
 }
 
 /**
@@ -57,25 +59,4 @@ export async function resolveRangeVar(rv: RangeVar, env: AnalyzeEnv): Promise<Re
   if ((rv.alias?.colnames?.length ?? 0) > 0) throw notSupported("column aliases", location);
   const alias = rv.alias?.aliasname;
   return { table, refname: alias ?? name, aliased: alias !== undefined };
-}
-
-const FROM_ITEM_NAMES: Readonly<Record<string, string>> = {
-  JoinExpr: "JOIN",
-  RangeSubselect: "subqueries in FROM",
-  RangeFunction: "functions in FROM",
-  RangeTableSample: "TABLESAMPLE",
-  RangeTableFunc: "XMLTABLE",
-  JsonTable: "JSON_TABLE",
-};
-
-/** FROM with at most one plain table. */
-export async function resolveFrom(from: readonly Node[] | undefined, env: AnalyzeEnv): Promise<Relation | undefined> {
-  if (from === undefined || from.length === 0) return undefined;
-  if (from.length > 1) throw notSupported("JOIN", nodeLocation(from[1]));
-  const item = from[0]!;
-  if (!("RangeVar" in item)) {
-    const tag = nodeTag(item);
-    throw notSupported(FROM_ITEM_NAMES[tag] ?? tag, nodeLocation(item));
-  }
-  return resolveRangeVar(item.RangeVar, env);
 }

@@ -1,5 +1,6 @@
 import type { Datum } from "../access/database.js";
 import type { DataValue } from "../wire/query-engine.js";
+import { formatArray, parseArray } from "./array.js";
 import { UTC, formatDate, formatTimestamp, formatTimestamptz } from "./datetime.js";
 import { parseDate, parseTimestamp } from "./datetime-parse.js";
 import { Code, notSupported, sqlError } from "./errors.js";
@@ -94,6 +95,7 @@ export function parseText(type: SqlType, text: string, location?: number): Datum
     case "text":
     case "varchar":
     case "bpchar":
+    case "name":
     case "unknown":
       return text;
     case "numeric": {
@@ -104,6 +106,9 @@ export function parseText(type: SqlType, text: string, location?: number): Datum
     }
     case "void":
       return "";
+    case "text[]":
+    case "name[]":
+      return formatArray(parseArray(text, location));
   }
 }
 
@@ -168,12 +173,16 @@ export function formatBinary(type: SqlType, value: Datum): Uint8Array | null {
     case "text":
     case "varchar":
     case "bpchar":
+    case "name":
     case "unknown":
       return Buffer.from(value as string, "utf8");
     case "void":
       return new Uint8Array(0);
     case "numeric":
       throw notSupported("binary format for numeric");
+    case "text[]":
+    case "name[]":
+      throw notSupported(`binary format for ${typeDisplay(type)}`);
   }
 }
 

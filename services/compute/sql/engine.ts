@@ -16,6 +16,8 @@ import { analyzeStatement, isTransactionExit } from "./analyze.js";
 import { Cancellation } from "./cancel.js";
 import { formatText } from "./datum-io.js";
 import { Code, canceled, fromAccessError, notSupported, sqlError, withCharacterPosition } from "./errors.js";
+import type { SessionInfo } from "./functions.js";
+import { DEFAULT_SESSION } from "./functions.js";
 import { ParamSlots } from "./params.js";
 import type { ParseCache, ParsedStatement } from "./parse.js";
 import type { Plan, ResultColumn } from "./plan.js";
@@ -48,6 +50,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
     private readonly db: Database,
     private readonly parser: ParseCache,
     start: Pick<SessionStart, "parameters"> = { parameters: new Map() },
+    private readonly session: SessionInfo = DEFAULT_SESSION,
   ) {
     this.settings = new SessionSettings(SERVER_VERSION, start.parameters);
     this.txn = new SessionTransaction(db, (committed) => this.settings.transactionEnded(committed));
@@ -244,7 +247,12 @@ export class SqlEngine implements QueryEngine, PortalHost {
   }
 
   private env(scope: StatementScope, params: ParamSlots): AnalyzeEnv {
-    return { lookupTable: (name) => this.db.lookupTable(scope.transaction(), name), params, clock: this.txn.clock };
+    return {
+      lookupTable: (name) => this.db.lookupTable(scope.transaction(), name),
+      params,
+      clock: this.txn.clock,
+      session: this.session,
+    };
   }
 
   private inputs(

@@ -1,19 +1,14 @@
 import type { Database, Datum, Row, Table, Transaction, WriteOutcome } from "../access/database.js";
-import { Aggregation } from "./aggregate.js";
 import type { Cancellation } from "./cancel.js";
 import { formatText } from "./datum-io.js";
 import { Code, sqlError } from "./errors.js";
-import type { Evaluator, Value } from "./expr.js";
 import type { IndexPath } from "./index-path.js";
 import { evaluateRange } from "./index-path.js";
-import { compareValues } from "./operators.js";
-import type { DeletePlan, InsertPlan, PlannedSortKey, Predicate, SelectPlan, UpdatePlan } from "./plan.js";
+import type { DeletePlan, InsertPlan, Predicate, UpdatePlan } from "./plan.js";
 
 /**
- * Runs plans, pull-based: a SELECT is an async generator of row batches
- * (scan → filter → aggregate | project → sort → offset/limit) that awaits only
- * the scan's pages, so rows flow per batch and a LIMIT stops the scan early.
- * INSERT/UPDATE/DELETE await the access layer per row, as its seam requires.
+ * Runs the writes: INSERT/UPDATE/DELETE await the access layer per row, as
+ * its seam requires. SELECT runs in execute-select.ts over `filteredRows`.
  */
 
 export interface ExecContext {
@@ -24,16 +19,10 @@ export interface ExecContext {
   readonly cancel: Cancellation;
 }
 
-/** Rows of a sorted or aggregated result go out in batches of this many. */
-const OUTPUT_BATCH_ROWS = 256;
-
-/** ORDER BY sorts in memory (there is no external sort yet): past this many rows the statement fails. */
-export const SORT_ROWS_MAX = 4_000_000;
-
 const NO_TID = { block: 0, slot: 0 } as const;
 
 /** The rows that pass the filter, a page at a time; without a table, the one empty row of `SELECT 1`. */
-async function* filteredRows(
+export async function* filteredRows(
   table: Table | undefined,
   filter: Predicate | undefined,
   ctx: ExecContext,
@@ -61,107 +50,6 @@ async function* filteredRows(
     const kept = page.filter((row) => filter(row.values, ctx.params));
     if (kept.length > 0) yield kept;
   }
-}
-
-/** LIMIT/OFFSET's value: null (no limit) or a non-negative count. */
-function rowCount(ev: Evaluator | undefined, clause: "LIMIT" | "OFFSET", ctx: ExecContext): number | null {
-  if (ev === undefined) return null;
-  const v = ev([], ctx.params);
-  if (v === null) return null;
-  const n = BigInt(v as bigint | number);
-  if (n < 0n) {
-    const code = clause === "LIMIT" ? Code.invalidRowCountInLimit : Code.invalidRowCountInOffset;
-    throw sqlError(code, `${clause} must not be negative`);
-  }
-  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
-}
-
-function projector(p: SelectPlan, ctx: ExecContext): (values: readonly Datum[]) => Datum[] {
-  const project = p.project;
-  return (values) => project.map((ev) => ev(values, ctx.params));
-}
-
-export async function* selectRows(p: SelectPlan, ctx: ExecContext): AsyncGenerator<readonly (readonly Datum[])[]> {
-  const limit = rowCount(p.limit, "LIMIT", ctx);
-  const offset = rowCount(p.offset, "OFFSET", ctx) ?? 0;
-  if (limit === 0) return;
-  if (p.aggregates !== undefined || p.sort.length > 0) {
-    const rows = p.aggregates !== undefined ? [await aggregateRow(p, ctx)] : await sortedRows(p, ctx);
-    const end = limit === null ? rows.length : Math.min(rows.length, offset + limit);
-    for (let i = offset; i < end; i += OUTPUT_BATCH_ROWS) {
-      yield rows.slice(i, Math.min(end, i + OUTPUT_BATCH_ROWS)).map((r) => trim(r, p.outputWidth));
-    }
-    return;
-  }
-  yield* streamRows(p, ctx, limit, offset);
-}
-
-/** No sort: rows leave as their page arrives; reaching LIMIT returns, which closes the scan. */
-async function* streamRows(
-  p: SelectPlan,
-  ctx: ExecContext,
-  limit: number | null,
-  offset: number,
-): AsyncGenerator<readonly (readonly Datum[])[]> {
-  const project = projector(p, ctx);
-  let skip = offset;
-  let left = limit ?? Number.POSITIVE_INFINITY;
-  for await (const page of filteredRows(p.table, p.filter, ctx, p.access)) {
-    let from = 0;
-    if (skip > 0) {
-      from = Math.min(skip, page.length);
-      skip -= from;
-    }
-    const to = Math.min(page.length, from + left);
-    if (to <= from) continue;
-    const out: Datum[][] = [];
-    for (let i = from; i < to; i++) out.push(project(page[i]!.values));
-    left -= out.length;
-    yield out;
-    if (left <= 0) return;
-  }
-}
-
-async function aggregateRow(p: SelectPlan, ctx: ExecContext): Promise<Datum[]> {
-  const aggregation = new Aggregation(p.aggregates!);
-  for await (const page of filteredRows(p.table, p.filter, ctx, p.access)) {
-    for (const row of page) aggregation.add(row.values, ctx.params);
-  }
-  return projector(p, ctx)(aggregation.results());
-}
-
-async function sortedRows(p: SelectPlan, ctx: ExecContext): Promise<Datum[][]> {
-  const project = projector(p, ctx);
-  const rows: Datum[][] = [];
-  for await (const page of filteredRows(p.table, p.filter, ctx, p.access)) {
-    if (rows.length + page.length > SORT_ROWS_MAX) {
-      throw sqlError(Code.programLimitExceeded, `ORDER BY would sort more than ${SORT_ROWS_MAX} rows in memory`);
-    }
-    for (const row of page) rows.push(project(row.values));
-  }
-  ctx.cancel.check();
-  return rows.sort(rowComparator(p.sort));
-}
-
-/** NULLs sort as if larger than every value: last ascending, first descending, unless NULLS FIRST/LAST says. */
-function rowComparator(keys: readonly PlannedSortKey[]): (a: readonly Datum[], b: readonly Datum[]) => number {
-  return (a, b) => {
-    for (const key of keys) {
-      const x = a[key.column] ?? null;
-      const y = b[key.column] ?? null;
-      if (x === null || y === null) {
-        if (x === y) continue;
-        return (x === null) === key.nullsFirst ? -1 : 1;
-      }
-      const c = compareValues(key.type, x as Value, y as Value);
-      if (c !== 0) return key.descending ? -c : c;
-    }
-    return 0;
-  };
-}
-
-function trim(row: readonly Datum[], width: number): readonly Datum[] {
-  return row.length === width ? row : row.slice(0, width);
 }
 
 // ---- writes ----

@@ -24,6 +24,18 @@ export interface ParamSlot {
 }
 
 /**
+ * Where the executor leaves a subquery's result before the expression that
+ * reads it is evaluated (PostgreSQL's PARAM_EXEC): `value` for a scalar or
+ * EXISTS subquery, `values` (the first column of every row) for IN/ANY/ALL.
+ * Set and read in one synchronous step per row, so executions of one plan
+ * never see each other's values.
+ */
+export interface SublinkCell {
+  value: Datum;
+  values: readonly Datum[];
+}
+
+/**
  * `typmod` (on constants, columns and casts) is the type modifier the value
  * is known to satisfy, as PostgreSQL's exprTypmod: n + 4 of char(n), p of
  * timestamp(p); absent means −1.
@@ -60,7 +72,28 @@ export type Expr =
     }
   | { readonly kind: "and" | "or"; readonly args: readonly Expr[] }
   | { readonly kind: "not"; readonly arg: Expr }
-  | { readonly kind: "isnull"; readonly negated: boolean; readonly arg: Expr };
+  | { readonly kind: "isnull"; readonly negated: boolean; readonly arg: Expr }
+  /** A function call; a strict one returns NULL for any NULL argument without calling `fn`. */
+  | {
+      readonly kind: "func";
+      readonly type: SqlType;
+      readonly args: readonly Expr[];
+      readonly strict: boolean;
+      readonly fn: (args: readonly Datum[]) => Datum;
+    }
+  /** A scalar or EXISTS subquery's result, read from its cell. */
+  | { readonly kind: "sublink"; readonly type: SqlType; readonly cell: SublinkCell }
+  /**
+   * `left op ANY/ALL (subquery)`: `compare` over the cell's values with SQL's
+   * three-valued logic (IN is = ANY, NOT IN is <> ALL).
+   */
+  | {
+      readonly kind: "quantified";
+      readonly all: boolean;
+      readonly left: Expr;
+      readonly compare: (a: Value, b: Value) => Datum;
+      readonly cell: SublinkCell;
+    };
 
 export function exprType(e: Expr): SqlType {
   switch (e.kind) {
@@ -70,6 +103,7 @@ export function exprType(e: Expr): SqlType {
     case "or":
     case "not":
     case "isnull":
+    case "quantified":
       return "bool";
     default:
       return e.type;
@@ -135,7 +169,44 @@ export function compile(e: Expr): Evaluator {
       const arg = compile(e.arg);
       return e.negated ? (row, params) => arg(row, params) !== null : (row, params) => arg(row, params) === null;
     }
+    case "func":
+      return compileFunc(e.args.map(compile), e.strict, e.fn);
+    case "sublink": {
+      const cell = e.cell;
+      return () => cell.value;
+    }
+    case "quantified":
+      return compileQuantified(compile(e.left), e.all, e.compare, e.cell);
   }
+}
+
+function compileFunc(args: readonly Evaluator[], strict: boolean, fn: (args: readonly Datum[]) => Datum): Evaluator {
+  return (row, params) => {
+    const values = args.map((arg) => arg(row, params));
+    if (strict && values.includes(null)) return null;
+    return fn(values);
+  };
+}
+
+/** ANY: true if a comparison is true, else NULL if one is NULL, else false; ALL the dual. */
+function compileQuantified(
+  left: Evaluator,
+  all: boolean,
+  compare: (a: Value, b: Value) => Datum,
+  cell: SublinkCell,
+): Evaluator {
+  return (row, params) => {
+    const values = cell.values;
+    if (values.length === 0) return all;
+    const a = left(row, params);
+    let sawNull = false;
+    for (const b of values) {
+      const r = a === null || b === null ? null : compare(a, b);
+      if (r === null) sawNull = true;
+      else if (r !== all) return !all;
+    }
+    return sawNull ? null : all;
+  };
 }
 
 function compileBinary(left: Expr, right: Expr, fn: (a: Value, b: Value) => Datum): Evaluator {
@@ -184,7 +255,7 @@ export function compilePredicate(
   return (row, params) => ev(row, params) === true;
 }
 
-/** Does the expression read a column of the input row (outside aggregates)? */
+/** Does the expression read a column of the input row (outside aggregates and subqueries)? */
 export function usesColumns(e: Expr): boolean {
   switch (e.kind) {
     case "column":
@@ -193,7 +264,12 @@ export function usesColumns(e: Expr): boolean {
     case "param":
     case "aggref":
     case "call":
+    case "sublink":
       return false;
+    case "func":
+      return e.args.some(usesColumns);
+    case "quantified":
+      return usesColumns(e.left);
     case "unary":
     case "not":
     case "isnull":

@@ -5,6 +5,7 @@ import { Code, sqlError } from "./errors.js";
 import type { ComparisonOp, Value } from "./expr.js";
 import { compareFloat8, float8Add, float8Div, float8Mul, float8Sub } from "./float8.js";
 import type { SqlType } from "./types.js";
+import { isArrayType } from "./types.js";
 
 /**
  * The operators' implementations, one per operand type (both operands already
@@ -141,10 +142,12 @@ export function compareBpchar(a: string, b: string): number {
 
 /** The order of a type that needs more than JavaScript's < (strings, NaN, padding), else undefined. */
 function comparator(type: SqlType): ((a: Value, b: Value) => number) | undefined {
+  if (isArrayType(type)) return (a, b) => compareText(a as string, b as string);
   switch (type) {
     case "text":
     case "varchar":
     case "unknown":
+    case "name":
       return (a, b) => compareText(a as string, b as string);
     case "bpchar":
       return (a, b) => compareBpchar(a as string, b as string);
@@ -166,7 +169,7 @@ export function comparison(op: ComparisonOp, type: SqlType): Binary {
   const cmp = comparator(type);
   if (cmp !== undefined) {
     // Text equality is code point equality; bpchar and float8 equality need their comparator.
-    const plain = type === "text" || type === "varchar" || type === "unknown";
+    const plain = type === "text" || type === "varchar" || type === "unknown" || type === "name" || isArrayType(type);
     switch (op) {
       case "=":
         return plain ? (a, b) => a === b : (a, b) => cmp(a, b) === 0;

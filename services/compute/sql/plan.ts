@@ -1,7 +1,8 @@
 import type { Datum, Table } from "../access/database.js";
 import type { FieldDescription } from "../wire/query-engine.js";
-import type { AggregateSpec } from "./aggregate.js";
-import type { Evaluator } from "./expr.js";
+import { Aggregates } from "./aggregate.js";
+import { Code, sqlError } from "./errors.js";
+import type { Evaluator, Expr, SublinkCell } from "./expr.js";
 import { compile, compilePredicate, exprType, exprTypmod } from "./expr.js";
 import type { IndexPath } from "./index-path.js";
 import { chooseIndexPath } from "./index-path.js";
@@ -13,11 +14,14 @@ import type {
   CreateTableQuery,
   DropIndexQuery,
   DropTableQuery,
+  FromNode,
+  JoinKind,
   Query,
   RollbackQuery,
   SelectQuery,
   SetQuery,
   ShowQuery,
+  Sublink,
   TruncateQuery,
   VacuumQuery,
 } from "./query.js";
@@ -26,8 +30,10 @@ import { typeOid, typeSize } from "./types.js";
 
 /**
  * Query → Plan: expressions compiled into closures, result columns typed.
- * The plan of SELECT is the fixed pipeline scan → filter → (aggregate |
- * project → sort) → offset/limit; execute.ts runs it.
+ * The plan of SELECT is the fixed pipeline FROM (one table, or nested-loop
+ * joins) → filter → (group and aggregate) → project → distinct → sort →
+ * offset/limit; execute-select.ts runs it. Each group of expressions carries
+ * the subqueries it reads, to be run before it is evaluated.
  */
 
 export type Predicate = (row: readonly Datum[], params: readonly Datum[]) => boolean;
@@ -49,16 +55,60 @@ export interface PlannedSortKey {
   readonly nullsFirst: boolean;
 }
 
+/** A subquery of an expression, planned. */
+export interface SublinkPlan {
+  readonly mode: Sublink["mode"];
+  readonly plan: SelectPlan;
+  readonly offset: number;
+  /** Reads its prefix: run for every row, else once per execution. */
+  readonly correlated: boolean;
+  readonly cell: SublinkCell;
+}
+
+/** The subqueries an expression group reads (usually none). */
+export type Links = readonly SublinkPlan[];
+
+/** A FROM item: it yields rows of its prefix (`offset` values) then its `width` columns. */
+export type SourcePlan =
+  | { readonly kind: "table"; readonly table: Table; readonly offset: number; readonly width: number }
+  | { readonly kind: "subquery"; readonly plan: SelectPlan; readonly offset: number; readonly width: number }
+  | {
+      readonly kind: "join";
+      readonly join: JoinKind;
+      readonly left: SourcePlan;
+      readonly right: SourcePlan;
+      readonly on: Predicate | undefined;
+      readonly onLinks: Links;
+      readonly offset: number;
+      readonly width: number;
+      /** The right side reads the left row (LATERAL, correlation): it is run again for each left row. */
+      readonly rightDependent: boolean;
+    };
+
+export interface GroupPlan {
+  /** Over the input row. */
+  readonly keys: readonly Evaluator[];
+  readonly aggregates: Aggregates;
+  /** Over the group row: prefix, keys, aggregate results. */
+  readonly having: Predicate | undefined;
+  readonly havingLinks: Links;
+}
+
 export interface SelectPlan {
   readonly kind: "select";
+  /** FROM is one table and the query is not a subquery: the single-table scan path. */
   readonly table: Table | undefined;
+  readonly source: SourcePlan | undefined;
   readonly filter: Predicate | undefined;
-  /** An index scan in place of the heap scan. */
+  /** An index scan in place of the heap scan (single-table path only). */
   readonly access: IndexPath | undefined;
-  readonly aggregates: readonly AggregateSpec[] | undefined;
+  readonly filterLinks: Links;
+  readonly group: GroupPlan | undefined;
   /** Output columns, then the extra sort keys (the "resjunk" columns). */
   readonly project: readonly Evaluator[];
+  readonly projectLinks: Links;
   readonly outputWidth: number;
+  readonly distinct: boolean;
   readonly sort: readonly PlannedSortKey[];
   readonly limit: Evaluator | undefined;
   readonly offset: Evaluator | undefined;
@@ -149,7 +199,7 @@ export function fieldDescriptions(
 export function queryTables(q: Query): readonly Table[] {
   switch (q.kind) {
     case "select":
-      return q.relation === undefined ? [] : [q.relation.table];
+      return q.tables;
     case "insert":
       return [q.table];
     case "update":
@@ -198,25 +248,149 @@ export function plan(q: Query): Plan {
 }
 
 function planSelect(q: SelectQuery): SelectPlan {
+  const links = new LinkPlanner(q.sublinks);
   const project = q.targets.map((t) => compile(t.expr));
+  const projected: Expr[] = q.targets.map((t) => t.expr);
   const sort = q.sort.map((key): PlannedSortKey => {
     let column = key.target;
     if (column === undefined) {
       column = project.length;
       project.push(compile(key.expr));
+      projected.push(key.expr);
     }
     return { column, type: exprType(key.expr), descending: key.descending, nullsFirst: key.nullsFirst };
   });
+  const group = q.groupBy;
+  const singleTable = q.from?.kind === "table" && q.prefixWidth === 0 ? q.from.table : undefined;
   return {
     kind: "select",
-    table: q.relation?.table,
+    table: singleTable,
+    source: q.from === undefined ? undefined : planSource(q.from, links),
     filter: compilePredicate(q.filter),
-    access: q.relation === undefined ? undefined : chooseIndexPath(q.relation.table, q.filter),
-    aggregates: q.aggregates,
+    access: singleTable === undefined ? undefined : chooseIndexPath(singleTable, q.filter),
+    filterLinks: links.of([q.filter]),
+    group:
+      group === undefined
+        ? undefined
+        : {
+            keys: group.keys.map(compile),
+            aggregates: new Aggregates(q.aggregates),
+            having: compilePredicate(group.having),
+            havingLinks: links.of([group.having]),
+          },
     project,
+    projectLinks: links.of(projected),
     outputWidth: q.targets.length,
+    distinct: q.distinct,
     sort,
     limit: q.limit === undefined ? undefined : compile(q.limit),
     offset: q.offset === undefined ? undefined : compile(q.offset),
   };
+}
+
+/** Plans each subquery once, and finds those an expression reads. */
+class LinkPlanner {
+  private readonly byCell = new Map<SublinkCell, Sublink>();
+  private readonly planned = new Map<Sublink, SublinkPlan>();
+
+  constructor(sublinks: readonly Sublink[]) {
+    for (const link of sublinks) this.byCell.set(link.cell, link);
+  }
+
+  of(exprs: readonly (Expr | undefined)[]): Links {
+    const cells: SublinkCell[] = [];
+    for (const e of exprs) if (e !== undefined) collectCells(e, cells);
+    return cells.map((cell) => this.plan(this.byCell.get(cell)!));
+  }
+
+  private plan(link: Sublink): SublinkPlan {
+    let p = this.planned.get(link);
+    if (p === undefined) {
+      const { mode, offset, cell } = link;
+      p = { mode, plan: planSelect(link.query), offset, correlated: link.query.correlated, cell };
+      this.planned.set(link, p);
+    }
+    return p;
+  }
+
+  /** Does the expression read a column left of `bound`, or a correlated subquery? */
+  readsBelow(e: Expr | undefined, bound: number): boolean {
+    if (e === undefined) return false;
+    const cells: SublinkCell[] = [];
+    collectCells(e, cells);
+    return minColumn(e) < bound || cells.some((c) => this.byCell.get(c)!.query.correlated);
+  }
+}
+
+function children(e: Expr): readonly Expr[] {
+  switch (e.kind) {
+    case "unary":
+    case "not":
+    case "isnull":
+      return [e.arg];
+    case "binary":
+      return [e.left, e.right];
+    case "and":
+    case "or":
+      return e.args;
+    case "func":
+      return e.args;
+    case "quantified":
+      return [e.left];
+    default:
+      return [];
+  }
+}
+
+function collectCells(e: Expr, out: SublinkCell[]): void {
+  if ((e.kind === "sublink" || e.kind === "quantified") && !out.includes(e.cell)) out.push(e.cell);
+  for (const c of children(e)) collectCells(c, out);
+}
+
+function minColumn(e: Expr): number {
+  let min = e.kind === "column" ? e.index : Number.POSITIVE_INFINITY;
+  for (const c of children(e)) min = Math.min(min, minColumn(c));
+  return min;
+}
+
+function planSource(node: FromNode, links: LinkPlanner): SourcePlan {
+  switch (node.kind) {
+    case "table":
+      return node;
+    case "subquery":
+      return { kind: "subquery", plan: planSelect(node.query), offset: node.offset, width: node.width };
+    case "join": {
+      const rightDependent = dependsOnPrefix(node.right, links);
+      if (rightDependent && (node.join === "right" || node.join === "full")) {
+        throw sqlError(Code.featureNotSupported, "feature not supported: LATERAL references under RIGHT or FULL JOIN");
+      }
+      return {
+        kind: "join",
+        join: node.join,
+        left: planSource(node.left, links),
+        right: planSource(node.right, links),
+        on: compilePredicate(node.on),
+        onLinks: links.of([node.on]),
+        offset: node.offset,
+        width: node.width,
+        rightDependent,
+      };
+    }
+  }
+}
+
+/** Does a FROM item read anything left of it (its prefix)? Then it cannot be run once and reused. */
+function dependsOnPrefix(node: FromNode, links: LinkPlanner): boolean {
+  switch (node.kind) {
+    case "table":
+      return false;
+    case "subquery":
+      return node.query.correlated;
+    case "join":
+      return (
+        dependsOnPrefix(node.left, links) ||
+        dependsOnPrefix(node.right, links) ||
+        links.readsBelow(node.on, node.offset)
+      );
+  }
 }

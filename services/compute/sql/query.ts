@@ -1,13 +1,20 @@
 import type { Column, IsolationLevel, Table } from "../access/database.js";
 import type { AggregateSpec } from "./aggregate.js";
-import type { Relation } from "./analyze-expr.js";
-import type { Expr } from "./expr.js";
+import type { Expr, SublinkCell } from "./expr.js";
 
 /**
  * What analysis makes of one statement: names resolved to tables and
  * columns, expressions typed. The planner turns a Query into something to
  * run; a prepared statement keeps its Query to re-plan when the catalog moves.
  */
+
+/** The one table UPDATE or DELETE changes (and, before joins, the one table of a SELECT). */
+export interface Relation {
+  readonly table: Table;
+  /** The alias if there is one, else the table name. */
+  readonly refname: string;
+  readonly aliased: boolean;
+}
 
 export interface TargetColumn {
   readonly name: string;
@@ -24,16 +31,70 @@ export interface SortKey {
   readonly nullsFirst: boolean;
 }
 
+/**
+ * A FROM item. Each covers `width` columns of the query's row from `offset`
+ * on (see scope.ts); it is run with the row to its left as its prefix.
+ */
+export type FromNode =
+  | { readonly kind: "table"; readonly table: Table; readonly offset: number; readonly width: number }
+  | {
+      readonly kind: "subquery";
+      readonly query: SelectQuery;
+      readonly offset: number;
+      readonly width: number;
+    }
+  | {
+      readonly kind: "join";
+      readonly join: JoinKind;
+      readonly left: FromNode;
+      readonly right: FromNode;
+      /** undefined for CROSS JOIN (and the commas of a FROM list). */
+      readonly on: Expr | undefined;
+      readonly offset: number;
+      readonly width: number;
+    };
+
+export type JoinKind = "inner" | "left" | "right" | "full";
+
+/**
+ * A subquery in an expression. It runs with the first `offset` values of the
+ * row it is evaluated for as its prefix; an uncorrelated one reads none of
+ * them and runs once per execution.
+ */
+export interface Sublink {
+  readonly mode: "scalar" | "exists" | "values";
+  readonly query: SelectQuery;
+  readonly offset: number;
+  readonly cell: SublinkCell;
+}
+
+export interface GroupBy {
+  /** The keys, over the input row; in the group row they follow the prefix. */
+  readonly keys: readonly Expr[];
+  /** Over the group row (prefix, keys, aggregates). */
+  readonly having: Expr | undefined;
+}
+
 export interface SelectQuery {
   readonly kind: "select";
-  readonly relation: Relation | undefined;
+  readonly from: FromNode | undefined;
+  /** Length of the prefix (0 at the top level); the input row is the prefix then the FROM columns. */
+  readonly prefixWidth: number;
+  /** Does it read a value of its prefix (then it is run again for each row of the enclosing query)? */
+  readonly correlated: boolean;
   readonly filter: Expr | undefined;
+  /** Present in a grouped query: its targets and sort keys read the group row. */
+  readonly groupBy: GroupBy | undefined;
   readonly targets: readonly TargetColumn[];
-  /** Present in an aggregate query: its targets and sort keys read the aggregates' results. */
-  readonly aggregates: readonly AggregateSpec[] | undefined;
+  readonly aggregates: readonly AggregateSpec[];
+  readonly distinct: boolean;
   readonly sort: readonly SortKey[];
   readonly limit: Expr | undefined;
   readonly offset: Expr | undefined;
+  /** Every subquery in its expressions (not those of its FROM subqueries). */
+  readonly sublinks: readonly Sublink[];
+  /** Every table the statement reads, nested queries included, to notice a DROP before a cached plan runs. */
+  readonly tables: readonly Table[];
 }
 
 /** `SELECT pg_sleep(seconds)`: the only place pg_sleep may appear. */

@@ -16,6 +16,6 @@ export function createSqlSessionFactory(
   const parser = new ParseCache(limits);
   return async (start) => {
     await loadParser();
-    return new SqlEngine(db, parser, start);
+    return new SqlEngine(db, parser, start, { user: start.user, database: start.database });
   };
 }

@@ -2,13 +2,17 @@ import type { ColumnType } from "../access/database.js";
 
 /**
  * The SQL types the engine knows. The four column types of the access seam,
- * plus three that only exist in expressions, as in PostgreSQL:
+ * plus those that only exist in expressions, as in PostgreSQL:
  * - `numeric`: what sum(int8) returns and what an integer literal too large
  *   for bigint is. Only whole numbers occur, so a bigint holds it exactly.
  * - `unknown`: a string literal, NULL or `$n` before context gives it a type.
  * - `void`: what pg_sleep returns (printed as an empty string).
+ * - `name`: the type of identifiers (current_user, current_schema), a string
+ *   that behaves as text does here.
+ * - `text[]`, `name[]`: one-dimensional arrays of strings, what catalog
+ *   functions such as current_schemas return (see array.ts for their value).
  */
-export type SqlType = ColumnType | "numeric" | "unknown" | "void";
+export type SqlType = ColumnType | "numeric" | "unknown" | "void" | "name" | "text[]" | "name[]";
 
 interface TypeInfo {
   /** pg_type.oid */
@@ -37,7 +41,14 @@ const INFO: Readonly<Record<SqlType, TypeInfo>> = {
   date: { oid: 1082, size: 4, display: "date", numericRank: 0, category: "D" },
   unknown: { oid: 705, size: -2, display: "unknown", numericRank: 0, category: "X" },
   void: { oid: 2278, size: 4, display: "void", numericRank: 0, category: "X" },
+  name: { oid: 19, size: 64, display: "name", numericRank: 0, category: "S" },
+  "text[]": { oid: 1009, size: -1, display: "text[]", numericRank: 0, category: "X" },
+  "name[]": { oid: 1003, size: -1, display: "name[]", numericRank: 0, category: "X" },
 };
+
+export function isArrayType(type: SqlType): boolean {
+  return type === "text[]" || type === "name[]";
+}
 
 export function typeOid(type: SqlType): number {
   return INFO[type].oid;
@@ -51,7 +62,7 @@ export function typeDisplay(type: SqlType): string {
   return INFO[type].display;
 }
 
-/** text, varchar and bpchar. */
+/** text, varchar, bpchar and name (PostgreSQL's string category, text preferred). */
 export function isStringType(type: SqlType): boolean {
   return INFO[type].category === "S";
 }
