@@ -78,6 +78,8 @@ interface CachedPath {
  */
 export class BtreeStore {
   private readonly sizes: RelationSizes;
+  /** Walks that found part of their path uncached after loading it (observability and tests). */
+  retries = 0;
 
   constructor(
     private readonly pool: BufferPool,
@@ -197,6 +199,7 @@ export class BtreeStore {
     for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
       const path = this.cachedPath(relfile, item);
       if (path !== undefined) return act(path);
+      if (attempt > 0) this.retries++;
       await this.load(relfile, item);
     }
     assert(false, () => `index ${relfile}: no cached path after ${ATTEMPTS_MAX} attempts`);
