@@ -1,15 +1,6 @@
 import { assert } from "./assert.js";
-import { compareBytes, view } from "./bytes.js";
-import {
-  PAGE_HEADER_BYTES,
-  PAGE_SIZE_BYTES,
-  PageKind,
-  initPageHeader,
-  pageKind,
-  pageLower,
-  pageUpper,
-  setPageLowerUpper,
-} from "./page.js";
+import { compareBytes, getU16, getU32, setU16, setU32 } from "./bytes.js";
+import { PAGE_HEADER_BYTES, PAGE_SIZE_BYTES, PageKind, initPageHeader, pageKind } from "./page.js";
 
 /**
  * B-tree pages (PostgreSQL nbtree-like, Lehman-Yao right-links, no high keys).
@@ -70,15 +61,27 @@ export interface BtreeMeta {
   readonly height: number;
 }
 
+// The header's lower/upper (page.ts), read without a DataView: this is the hot path.
+const lowerOf = (page: Uint8Array): number => getU16(page, 12);
+const upperOf = (page: Uint8Array): number => getU16(page, 14);
+function setLowerUpper(page: Uint8Array, lower: number, upper: number): void {
+  setU16(page, 12, lower);
+  setU16(page, 14, upper);
+}
+
 // --- entries and items ------------------------------------------------------
 
 export function encodeEntry(key: Uint8Array, tid: HeapTid): Uint8Array {
   assert(key.length <= BTREE_KEY_BYTES_MAX, () => `index key of ${key.length} bytes`);
   const out = new Uint8Array(key.length + TID_BYTES);
   out.set(key);
-  const dv = view(out);
-  dv.setUint32(key.length, tid.block, false);
-  dv.setUint16(key.length + 4, tid.slot, false);
+  const at = key.length; // big-endian, so tids compare as bytes
+  out[at] = tid.block >>> 24;
+  out[at + 1] = (tid.block >>> 16) & 0xff;
+  out[at + 2] = (tid.block >>> 8) & 0xff;
+  out[at + 3] = tid.block & 0xff;
+  out[at + 4] = tid.slot >>> 8;
+  out[at + 5] = tid.slot & 0xff;
   return out;
 }
 
@@ -88,8 +91,9 @@ export function entryKey(entry: Uint8Array): Uint8Array {
 }
 
 export function entryTid(entry: Uint8Array): HeapTid {
-  const dv = view(entry);
-  return { block: dv.getUint32(entry.length - TID_BYTES, false), slot: dv.getUint16(entry.length - 2, false) };
+  const at = entry.length - TID_BYTES;
+  const block = entry[at]! * 0x100_0000 + ((entry[at + 1]! << 16) | (entry[at + 2]! << 8) | entry[at + 3]!);
+  return { block, slot: (entry[at + 4]! << 8) | entry[at + 5]! };
 }
 
 /** (key, tid) order; the tid bytes are big-endian, so they compare as bytes. */
@@ -111,13 +115,13 @@ export function compareEntries(a: Uint8Array, b: Uint8Array): number {
 
 export function internalItem(child: number, separator: Uint8Array | null): Uint8Array {
   const out = new Uint8Array(CHILD_BYTES + (separator?.length ?? 0));
-  view(out).setUint32(0, child, true);
+  setU32(out, 0, child);
   if (separator !== null) out.set(separator, CHILD_BYTES);
   return out;
 }
 
 export function internalChild(item: Uint8Array): number {
-  return view(item).getUint32(0, true);
+  return getU32(item, 0);
 }
 
 /** The separator entry of an internal item (empty for the minus-infinity item): a view. */
@@ -133,37 +137,36 @@ export function isBtreeNode(kind: PageKind): kind is PageKind.BtreeLeaf | PageKi
 
 function assertNode(page: Uint8Array): void {
   assert(isBtreeNode(pageKind(page)), () => `B-tree access on a page of kind ${pageKind(page)}`);
-  assert(view(page).getUint16(16, true) === SPECIAL_OFFSET, "B-tree page without its special space");
+  assert(getU16(page, 16) === SPECIAL_OFFSET, "B-tree page without its special space");
 }
 
 export function btreeItemCount(page: Uint8Array): number {
   assertNode(page);
-  return (pageLower(page) - PAGE_HEADER_BYTES) / BTREE_ITEM_POINTER_BYTES;
+  return (lowerOf(page) - PAGE_HEADER_BYTES) / BTREE_ITEM_POINTER_BYTES;
 }
 
 export function btreeLevel(page: Uint8Array): number {
   assertNode(page);
-  return view(page).getUint16(SPECIAL_OFFSET + 4, true);
+  return getU16(page, SPECIAL_OFFSET + 4);
 }
 
 export function btreeRightLink(page: Uint8Array): number {
   assertNode(page);
-  return view(page).getUint32(SPECIAL_OFFSET, true);
+  return getU32(page, SPECIAL_OFFSET);
 }
 
 /** Item `index` of the page: a view into the page (copy it before the page changes). */
 export function btreeItem(page: Uint8Array, index: number): Uint8Array {
   const count = btreeItemCount(page);
   assert(index >= 0 && index < count, () => `no B-tree item ${index} of ${count}`);
-  const dv = view(page);
   const at = PAGE_HEADER_BYTES + index * BTREE_ITEM_POINTER_BYTES;
-  const offset = dv.getUint16(at, true);
-  return page.subarray(offset, offset + dv.getUint16(at + 2, true));
+  const offset = getU16(page, at);
+  return page.subarray(offset, offset + getU16(page, at + 2));
 }
 
 export function btreeFreeBytes(page: Uint8Array): number {
   assertNode(page);
-  return pageUpper(page) - pageLower(page);
+  return upperOf(page) - lowerOf(page);
 }
 
 /** Whether an item of `itemBytes` fits with its pointer. */
@@ -221,15 +224,14 @@ export function btreeInsertItem(page: Uint8Array, index: number, item: Uint8Arra
   assert(btreeFits(page, item.length), "B-tree insert does not fit");
   if (index > 0) assert(compareItems(kind, btreeItem(page, index - 1), item) < 0, "B-tree insert out of order");
   if (index < count) assert(compareItems(kind, item, btreeItem(page, index)) < 0, "B-tree insert out of order");
-  const lower = pageLower(page);
-  const upper = pageUpper(page) - item.length;
+  const lower = lowerOf(page);
+  const upper = upperOf(page) - item.length;
   page.set(item, upper);
   const at = PAGE_HEADER_BYTES + index * BTREE_ITEM_POINTER_BYTES;
   page.copyWithin(at + BTREE_ITEM_POINTER_BYTES, at, lower);
-  const dv = view(page);
-  dv.setUint16(at, upper, true);
-  dv.setUint16(at + 2, item.length, true);
-  setPageLowerUpper(page, lower + BTREE_ITEM_POINTER_BYTES, upper);
+  setU16(page, at, upper);
+  setU16(page, at + 2, item.length);
+  setLowerUpper(page, lower + BTREE_ITEM_POINTER_BYTES, upper);
 }
 
 /** Removes the leaf item at `index` and compacts the item space, so free space stays one gap. */
@@ -237,21 +239,20 @@ export function btreeDeleteItem(page: Uint8Array, index: number): void {
   const count = btreeItemCount(page);
   assert(pageKind(page) === PageKind.BtreeLeaf, "B-tree delete on an internal page");
   assert(index >= 0 && index < count, () => `B-tree delete at ${index} of ${count}`);
-  const dv = view(page);
   const at = PAGE_HEADER_BYTES + index * BTREE_ITEM_POINTER_BYTES;
-  const offset = dv.getUint16(at, true);
-  const length = dv.getUint16(at + 2, true);
-  const upper = pageUpper(page);
-  const lower = pageLower(page);
+  const offset = getU16(page, at);
+  const length = getU16(page, at + 2);
+  const upper = upperOf(page);
+  const lower = lowerOf(page);
   page.copyWithin(upper + length, upper, offset); // items below the removed one move up
   page.fill(0, upper, upper + length);
   page.copyWithin(at, at + BTREE_ITEM_POINTER_BYTES, lower);
   page.fill(0, lower - BTREE_ITEM_POINTER_BYTES, lower);
   for (let p = PAGE_HEADER_BYTES; p < lower - BTREE_ITEM_POINTER_BYTES; p += BTREE_ITEM_POINTER_BYTES) {
-    const o = dv.getUint16(p, true);
-    if (o < offset) dv.setUint16(p, o + length, true);
+    const o = getU16(page, p);
+    if (o < offset) setU16(page, p, o + length);
   }
-  setPageLowerUpper(page, lower - BTREE_ITEM_POINTER_BYTES, upper + length);
+  setLowerUpper(page, lower - BTREE_ITEM_POINTER_BYTES, upper + length);
 }
 
 /** Replaces the whole page (a split half, a new root, a built page); items must be strictly ordered. */
@@ -267,11 +268,10 @@ export function btreeWritePage(page: Uint8Array, content: BtreePageContent): voi
   assert(btreeItemsBytes(content.items) <= BTREE_PAGE_CAPACITY_BYTES, "B-tree page content does not fit");
   page.fill(0, 8); // keep the LSN; redo sets the new one
   initPageHeader(page, content.kind);
-  const dv = view(page);
-  dv.setUint16(16, SPECIAL_OFFSET, true);
-  dv.setUint32(SPECIAL_OFFSET, content.rightLink, true);
-  dv.setUint16(SPECIAL_OFFSET + 4, content.level, true);
-  setPageLowerUpper(page, PAGE_HEADER_BYTES, SPECIAL_OFFSET);
+  setU16(page, 16, SPECIAL_OFFSET);
+  setU32(page, SPECIAL_OFFSET, content.rightLink);
+  setU16(page, SPECIAL_OFFSET + 4, content.level);
+  setLowerUpper(page, PAGE_HEADER_BYTES, SPECIAL_OFFSET);
   content.items.forEach((item, i) => {
     assertItemShape(content.kind, item, i === 0);
     if (i > 0) assert(compareItems(content.kind, content.items[i - 1]!, item) < 0, "B-tree items out of order");
@@ -280,28 +280,25 @@ export function btreeWritePage(page: Uint8Array, content: BtreePageContent): voi
 }
 
 function btreeAppendUnchecked(page: Uint8Array, item: Uint8Array): void {
-  const lower = pageLower(page);
-  const upper = pageUpper(page) - item.length;
+  const lower = lowerOf(page);
+  const upper = upperOf(page) - item.length;
   page.set(item, upper);
-  const dv = view(page);
-  dv.setUint16(lower, upper, true);
-  dv.setUint16(lower + 2, item.length, true);
-  setPageLowerUpper(page, lower + BTREE_ITEM_POINTER_BYTES, upper);
+  setU16(page, lower, upper);
+  setU16(page, lower + 2, item.length);
+  setLowerUpper(page, lower + BTREE_ITEM_POINTER_BYTES, upper);
 }
 
 export function btreeSetMeta(page: Uint8Array, meta: BtreeMeta): void {
   assert(pageKind(page) === PageKind.BtreeMeta, "B-tree meta write on a non-meta page");
   assert(meta.root >= 1 && meta.root <= 0xffff_ffff, () => `bad B-tree root ${meta.root}`);
   assert(meta.height >= 1 && meta.height <= LEVEL_MAX + 1, () => `bad B-tree height ${meta.height}`);
-  const dv = view(page);
-  dv.setUint32(PAGE_HEADER_BYTES, meta.root, true);
-  dv.setUint32(PAGE_HEADER_BYTES + 4, meta.height, true);
+  setU32(page, PAGE_HEADER_BYTES, meta.root);
+  setU32(page, PAGE_HEADER_BYTES + 4, meta.height);
 }
 
 export function btreeMeta(page: Uint8Array): BtreeMeta {
   assert(pageKind(page) === PageKind.BtreeMeta, "B-tree meta read on a non-meta page");
-  const dv = view(page);
-  const meta = { root: dv.getUint32(PAGE_HEADER_BYTES, true), height: dv.getUint32(PAGE_HEADER_BYTES + 4, true) };
+  const meta = { root: getU32(page, PAGE_HEADER_BYTES), height: getU32(page, PAGE_HEADER_BYTES + 4) };
   assert(meta.root !== 0, "B-tree metapage without a root");
   return meta;
 }

@@ -48,6 +48,9 @@ const INT8_MIN = -(1n << 63n);
 const INT8_MAX = (1n << 63n) - 1n;
 
 const utf8 = new TextEncoder();
+/** Fixed-width values are formed here, then copied: one DataView for the module, not one per key. */
+const scratchBytes = new Uint8Array(8);
+const scratch = new DataView(scratchBytes.buffer);
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Grows as columns are appended; one allocation per key in the common case. */
@@ -67,12 +70,11 @@ class KeyWriter {
     this.bytes[this.length++] = b;
   }
 
-  /** A DataView over the next `n` bytes, which are then taken. */
-  fixed(n: number): DataView {
+  /** Takes the first `n` bytes of the scratch buffer. */
+  fixed(n: number): void {
     this.reserve(n);
-    const dv = new DataView(this.bytes.buffer, this.length, n);
+    this.bytes.set(scratchBytes.subarray(0, n), this.length);
     this.length += n;
-    return dv;
   }
 
   escaped(raw: Uint8Array): void {
@@ -110,7 +112,8 @@ function encodeColumn(w: KeyWriter, type: IndexKeyType, value: IndexDatum): void
         typeof value === "number" && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31,
         () => `bad int4 key ${String(value)}`,
       );
-      w.fixed(4).setUint32(0, (value ^ 0x8000_0000) >>> 0, false);
+      scratch.setUint32(0, (value ^ 0x8000_0000) >>> 0, false);
+      w.fixed(4);
       return;
     case "int8":
     case "timestamp":
@@ -119,7 +122,8 @@ function encodeColumn(w: KeyWriter, type: IndexKeyType, value: IndexDatum): void
         typeof value === "bigint" && value >= INT8_MIN && value <= INT8_MAX,
         () => `bad ${type} key ${String(value)}`,
       );
-      w.fixed(8).setBigUint64(0, BigInt.asUintN(64, value) ^ SIGN_64, false);
+      scratch.setBigUint64(0, BigInt.asUintN(64, value) ^ SIGN_64, false);
+      w.fixed(8);
       return;
     case "bool":
       assert(typeof value === "boolean", () => `bad bool key ${String(value)}`);
@@ -127,11 +131,11 @@ function encodeColumn(w: KeyWriter, type: IndexKeyType, value: IndexDatum): void
       return;
     case "float8": {
       assert(typeof value === "number", () => `bad float8 key ${String(value)}`);
-      const dv = w.fixed(8);
-      if (Number.isNaN(value)) dv.setBigUint64(0, CANONICAL_NAN, false);
-      else dv.setFloat64(0, value === 0 ? 0 : value, false); // -0 is 0
-      const bits = dv.getBigUint64(0, false);
-      dv.setBigUint64(0, (bits & SIGN_64) !== 0n ? ~bits & 0xffff_ffff_ffff_ffffn : bits ^ SIGN_64, false);
+      if (Number.isNaN(value)) scratch.setBigUint64(0, CANONICAL_NAN, false);
+      else scratch.setFloat64(0, value === 0 ? 0 : value, false); // -0 is 0
+      const bits = scratch.getBigUint64(0, false);
+      scratch.setBigUint64(0, (bits & SIGN_64) !== 0n ? ~bits & 0xffff_ffff_ffff_ffffn : bits ^ SIGN_64, false);
+      w.fixed(8);
       return;
     }
     case "text":
@@ -184,9 +188,8 @@ export function decodeIndexKey(types: readonly IndexKeyType[], key: Uint8Array):
         need(8);
         const stored = dv.getBigUint64(at, false);
         const bits = (stored & SIGN_64) !== 0n ? stored ^ SIGN_64 : ~stored & 0xffff_ffff_ffff_ffffn;
-        const tmp = new DataView(new ArrayBuffer(8));
-        tmp.setBigUint64(0, bits, false);
-        out.push(tmp.getFloat64(0, false));
+        scratch.setBigUint64(0, bits, false);
+        out.push(scratch.getFloat64(0, false));
         at += 8;
         break;
       }

@@ -8,7 +8,7 @@ import {
   btreeWritePage,
   isBtreeNode,
 } from "./btree-page.js";
-import { getU64, setU64, view } from "./bytes.js";
+import { getU16, getU32, getU64, setU16, setU32, setU64, view } from "./bytes.js";
 import { XidStatus, clogSetStatus } from "./clog-page.js";
 import { controlWriteBody } from "./control-page.js";
 import { heapAppendTuple, heapSetXmax } from "./heap-page.js";
@@ -146,14 +146,13 @@ export function btreeWritePayload(content: BtreePageContent): Uint8Array {
   let total = BTREE_WRITE_HEADER_BYTES;
   for (const item of content.items) total += 2 + item.length;
   const out = new Uint8Array(total);
-  const dv = view(out);
   out[0] = content.kind;
-  dv.setUint16(1, content.level, true);
-  dv.setUint32(3, content.rightLink, true);
-  dv.setUint16(7, content.items.length, true);
+  setU16(out, 1, content.level);
+  setU32(out, 3, content.rightLink);
+  setU16(out, 7, content.items.length);
   let at = BTREE_WRITE_HEADER_BYTES;
   for (const item of content.items) {
-    dv.setUint16(at, item.length, true);
+    setU16(out, at, item.length);
     out.set(item, at + 2);
     at += 2 + item.length;
   }
@@ -163,21 +162,20 @@ export function btreeWritePayload(content: BtreePageContent): Uint8Array {
 /** The items are views into the payload. */
 function decodeBtreeWrite(p: Uint8Array): BtreePageContent {
   assert(p.length >= BTREE_WRITE_HEADER_BYTES, "bad BtreeWrite payload");
-  const dv = view(p);
   const kind = p[0]! as PageKind;
   assert(isBtreeNode(kind), "bad BtreeWrite page kind");
-  const count = dv.getUint16(7, true);
+  const count = getU16(p, 7);
   const items: Uint8Array[] = [];
   let at = BTREE_WRITE_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     assert(at + 2 <= p.length, "BtreeWrite payload truncated");
-    const length = dv.getUint16(at, true);
+    const length = getU16(p, at);
     assert(at + 2 + length <= p.length, "BtreeWrite payload truncated");
     items.push(p.subarray(at + 2, at + 2 + length));
     at += 2 + length;
   }
   assert(at === p.length, "BtreeWrite payload has trailing bytes");
-  return { kind, level: dv.getUint16(1, true), rightLink: dv.getUint32(3, true), items };
+  return { kind, level: getU16(p, 1), rightLink: getU32(p, 3), items };
 }
 
 export function btreeMetaSetPayload(meta: BtreeMeta): Uint8Array {

@@ -293,7 +293,24 @@ describe("BtreeStore against a sorted model", () => {
     }));
     for (const r of rows.slice(0, 1000)) await store.insert(RELFILE, entryOf(r));
     const fresh = new BtreeStore(volume.pool(64), volume);
+    const first = new Set(rows.slice(0, 1000).map((r) => hex(entryOf(r))));
+    const all = new Set(rows.map((r) => hex(entryOf(r))));
+    const scans = [0, 1, 2].map(() => collect(fresh, undefined, undefined, true));
     await Promise.all(rows.slice(1000).map((r) => fresh.insert(RELFILE, entryOf(r))));
+    // Scans that ran alongside the splits: in order, all of what was there throughout, nothing else.
+    for (const got of await Promise.all(scans)) {
+      const keys = got.map(hex);
+      expect([...keys].sort()).toEqual([...new Set(keys)].sort());
+      for (let i = 1; i < got.length; i++) {
+        expect(
+          compareEntries(encodeEntry(got[i - 1]!.key, got[i - 1]!.tid), encodeEntry(got[i]!.key, got[i]!.tid)),
+        ).toBeLessThan(0);
+      }
+      const seen = new Set(keys);
+      for (const k of first) expect(seen.has(k)).toBe(true);
+      for (const k of keys) expect(all.has(k)).toBe(true);
+    }
+    expect(fresh.retries).toBeGreaterThan(0); // the pool evicted pages between a load and its use
     const sorted = [...rows].sort(compareRows);
     expect(checkModel(volume, sorted)).toBeGreaterThanOrEqual(4);
     expect((await collect(fresh)).map(hex)).toEqual(sorted.map((r) => hex(entryOf(r))));

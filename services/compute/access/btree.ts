@@ -39,6 +39,8 @@ import type { TupleId } from "./database.js";
 import { type LogAppender, Mtr } from "./mtr.js";
 import { RelationSizes } from "./relation-size.js";
 
+export { BTREE_KEY_BYTES_MAX } from "../../common/btree-page.js";
+
 export interface IndexEntry {
   readonly key: Uint8Array;
   readonly tid: TupleId;
@@ -78,6 +80,8 @@ interface CachedPath {
  */
 export class BtreeStore {
   private readonly sizes: RelationSizes;
+  /** Walks that found part of their path uncached after loading it (observability and tests). */
+  retries = 0;
 
   constructor(
     private readonly pool: BufferPool,
@@ -110,14 +114,14 @@ export class BtreeStore {
   async build(relfile: number, sorted: Iterable<IndexEntry>): Promise<void> {
     assert((await this.sizes.count(relfile)) === 0, () => `index build into relfile ${relfile}, which has pages`);
     const entries = (function* () {
-      for (const e of sorted) yield checkedEntry(e);
+      for (const e of sorted) yield checkedEntry(relfile, e);
     })();
     this.sizes.set(relfile, await buildBtree(this.pool, this.log, relfile, entries));
   }
 
   /** Adds (key, tid); splits pages as needed, each split being one MTR. */
   async insert(relfile: number, entry: IndexEntry): Promise<void> {
-    const item = checkedEntry(entry);
+    const item = checkedEntry(relfile, entry);
     await this.retrying(relfile, item, (path) => this.insertInto(relfile, path, item));
   }
 
@@ -197,6 +201,7 @@ export class BtreeStore {
     for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
       const path = this.cachedPath(relfile, item);
       if (path !== undefined) return act(path);
+      if (attempt > 0) this.retries++;
       await this.load(relfile, item);
     }
     assert(false, () => `index ${relfile}: no cached path after ${ATTEMPTS_MAX} attempts`);
@@ -290,12 +295,16 @@ function write(mtr: Mtr, page: PageId, content: Parameters<typeof btreeWritePayl
   mtr.change(page, RecordKind.BtreeWrite, btreeWritePayload(content));
 }
 
-/** An entry's bytes; a key over the B-tree limit fails as PostgreSQL's does (54000). */
-function checkedEntry(entry: IndexEntry): Uint8Array {
+/**
+ * An entry's bytes; a key over the B-tree limit fails as PostgreSQL's does
+ * (54000). The caller knows the index's name: check `BTREE_KEY_BYTES_MAX`
+ * first to name it in the message, as PostgreSQL does.
+ */
+function checkedEntry(relfile: number, entry: IndexEntry): Uint8Array {
   if (entry.key.length > BTREE_KEY_BYTES_MAX) {
     throw new AccessFailure(
       "54000",
-      `index row size ${entry.key.length} exceeds btree version 4 maximum ${BTREE_KEY_BYTES_MAX} for index`,
+      `index row size ${entry.key.length} exceeds btree version 4 maximum ${BTREE_KEY_BYTES_MAX} for index with relfile ${relfile}`,
     );
   }
   return encodeEntry(entry.key, entry.tid);
