@@ -71,6 +71,15 @@ export class Catalog {
 
   async load(): Promise<void> {
     const tx = this.txm.begin();
+    try {
+      await this.loadAs(tx);
+    } finally {
+      // Read-only: ending it only takes its snapshot out of the horizon.
+      await this.txm.commit(tx);
+    }
+  }
+
+  private async loadAs(tx: TransactionState): Promise<void> {
     if ((await this.heap.blockCount(PG_NAMESPACE.relfile)) === 0) {
       for (const row of INITIAL_NAMESPACES) await this.insertRow(PG_NAMESPACE, FROZEN_XID as Xid, 0, [...row]);
     }
