@@ -1,5 +1,6 @@
 import type { ColumnDef, CreateStmt, DropStmt, Node, SelectStmt, TransactionStmt } from "libpg-query";
 import type { Column, IsolationLevel } from "../access/database.js";
+import { analyzeCopy } from "./analyze-copy.js";
 import { analyzeDelete, analyzeInsert, analyzeUpdate } from "./analyze-dml.js";
 import { analyzeExpr, typeOfTypeName } from "./analyze-expr.js";
 import type { AnalyzeEnv } from "./analyze-relation.js";
@@ -23,7 +24,6 @@ const STATEMENT_NAMES: Readonly<Record<string, string>> = {
   VariableSetStmt: "SET",
   VariableShowStmt: "SHOW",
   ExplainStmt: "EXPLAIN",
-  CopyStmt: "COPY",
   IndexStmt: "CREATE INDEX",
   AlterTableStmt: "ALTER TABLE",
   TruncateStmt: "TRUNCATE",
@@ -60,6 +60,7 @@ export async function analyzeStatement(node: Node, env: AnalyzeEnv): Promise<Que
   if ("CreateStmt" in node) return analyzeCreateTable(node.CreateStmt);
   if ("DropStmt" in node) return analyzeDropTable(node.DropStmt);
   if ("TransactionStmt" in node) return analyzeTransaction(node.TransactionStmt);
+  if ("CopyStmt" in node) return analyzeCopy(node.CopyStmt, env);
   const tag = nodeTag(node);
   throw notSupported(STATEMENT_NAMES[tag] ?? tag.replace(/Stmt$/, ""));
 }

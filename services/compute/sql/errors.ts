@@ -12,6 +12,7 @@ export const Code = {
   invalidRowCountInLimit: "2201W",
   invalidRowCountInOffset: "2201X",
   characterNotInRepertoire: "22021",
+  badCopyFileFormat: "22P04",
   invalidBinaryRepresentation: "22P03",
   notNullViolation: "23502",
   activeSqlTransaction: "25001",
@@ -38,6 +39,7 @@ export const Code = {
   queryCanceled: "57014",
   objectNotInPrerequisiteState: "55000",
   invalidCursorName: "34000",
+  insufficientPrivilege: "42501",
 } as const;
 
 /**

@@ -1,11 +1,13 @@
 import type { Datum, Table } from "../access/database.js";
 import type { FieldDescription } from "../wire/query-engine.js";
 import type { AggregateSpec } from "./aggregate.js";
+import type { CopyOptions } from "./copy-options.js";
 import type { Evaluator } from "./expr.js";
 import { compile, compilePredicate, exprType } from "./expr.js";
 import type {
   BeginQuery,
   CommitQuery,
+  CopyFromQuery,
   CreateTableQuery,
   DropTableQuery,
   Query,
@@ -75,6 +77,14 @@ export interface DeletePlan {
   readonly filter: Predicate | undefined;
 }
 
+export interface CopyToPlan {
+  readonly kind: "copy-to";
+  readonly select: SelectPlan;
+  readonly columns: readonly ResultColumn[];
+  readonly options: CopyOptions;
+  readonly forceQuote: readonly boolean[];
+}
+
 export type Plan =
   | SelectPlan
   | SleepPlan
@@ -85,7 +95,9 @@ export type Plan =
   | DropTableQuery
   | BeginQuery
   | CommitQuery
-  | RollbackQuery;
+  | RollbackQuery
+  | CopyFromQuery
+  | CopyToPlan;
 
 /** The columns a statement returns, or null (no RowDescription: NoData). */
 export function resultColumns(q: Query): readonly ResultColumn[] | null {
@@ -128,6 +140,10 @@ export function queryTables(q: Query): readonly Table[] {
     case "update":
     case "delete":
       return [q.relation.table];
+    case "copy-from":
+      return [q.table];
+    case "copy-to":
+      return queryTables(q.select);
     default:
       return [];
   }
@@ -152,6 +168,14 @@ export function plan(q: Query): Plan {
       };
     case "delete":
       return { kind: "delete", table: q.relation.table, filter: compilePredicate(q.filter) };
+    case "copy-to":
+      return {
+        kind: "copy-to",
+        select: planSelect(q.select),
+        columns: resultColumns(q.select) ?? [],
+        options: q.options,
+        forceQuote: q.forceQuote,
+      };
     default:
       return q;
   }
