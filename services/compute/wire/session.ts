@@ -268,6 +268,7 @@ export class Session {
     } catch (err) {
       this.send(this.engineError(err));
     }
+    if (this.copyLost) this.fatal(protocolSynchronizationLost());
     if (this.state !== "closed") this.readyForQuery();
   }
 
