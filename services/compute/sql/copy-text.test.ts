@@ -48,9 +48,12 @@ function failure(run: () => unknown): { code: string; message: string } | undefi
 const TEXT: CopyOutFormat = { csv: false, delimiter: "\t", null: "\\N", quote: "", escape: "", forceQuote: [] };
 const CSV: CopyOutFormat = { csv: true, delimiter: ",", null: "", quote: '"', escape: '"', forceQuote: [] };
 
-const value = fc.option(fc.string({ unit: fc.constantFrom("a", "\t", "\n", "\r", "\\", '"', ",", ".", "N", "é", "\b", "7") }), {
-  nil: null,
-});
+const value = fc.option(
+  fc.string({ unit: fc.constantFrom("a", "\t", "\n", "\r", "\\", '"', ",", ".", "N", "é", "\b", "7") }),
+  {
+    nil: null,
+  },
+);
 const rows = fc.array(fc.array(value, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 });
 
 /** COPY TO's text of rows read back by COPY FROM's reader and splitter. */
@@ -79,12 +82,17 @@ describe("CopyLineReader", () => {
   it("cuts lines the same whatever the chunking (text and CSV)", () => {
     const char = fc.constantFrom("a", "\t", "\n", "\\", '"', ",", "é", "\\.");
     fc.assert(
-      fc.property(fc.boolean(), fc.array(char, { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 6 }), (csv, cs, at) => {
-        const text = `${cs.join("")}\n`;
-        const whole = failure(() => readAll(csv, [text])) ?? readAll(csv, [text]);
-        const pieces = failure(() => readAll(csv, cuts(text, at))) ?? readAll(csv, cuts(text, at));
-        expect(pieces).toEqual(whole);
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.array(char, { maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (csv, cs, at) => {
+          const text = `${cs.join("")}\n`;
+          const whole = failure(() => readAll(csv, [text])) ?? readAll(csv, [text]);
+          const pieces = failure(() => readAll(csv, cuts(text, at))) ?? readAll(csv, cuts(text, at));
+          expect(pieces).toEqual(whole);
+        },
+      ),
     );
   });
 
