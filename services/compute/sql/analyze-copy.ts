@@ -83,8 +83,13 @@ export async function analyzeCopy(s: CopyStmt, env: AnalyzeEnv): Promise<CopyFro
   return analyzeCopyTo(s, env);
 }
 
+/** COPY opens its table without a parse position in the error (table_openrv), unlike FROM. */
+async function copyTable(s: CopyStmt, env: AnalyzeEnv): Promise<Table> {
+  return (await resolveRangeVar({ ...s.relation!, location: undefined }, env)).table;
+}
+
 async function analyzeCopyFrom(s: CopyStmt, env: AnalyzeEnv): Promise<CopyFromQuery> {
-  const { table } = await resolveRangeVar(s.relation!, env);
+  const table = await copyTable(s, env);
   const options = copyOptions(s.options ?? [], true);
   const columns = columnIndexes(table, s.attlist);
   const all = table.columns.map((c) => c.name);
@@ -103,7 +108,7 @@ async function analyzeCopyTo(s: CopyStmt, env: AnalyzeEnv): Promise<CopyToQuery>
   let select: SelectStmt;
   let table: Table | undefined;
   if (s.relation !== undefined) {
-    table = (await resolveRangeVar(s.relation, env)).table;
+    table = await copyTable(s, env);
     select = tableSelect(s, table);
   } else {
     const query = s.query;
@@ -124,5 +129,5 @@ function tableSelect(s: CopyStmt, table: Table): SelectStmt {
   const targetList: Node[] = indexes.map((i) => ({
     ResTarget: { val: { ColumnRef: { fields: [{ String: { sval: table.columns[i]!.name } }] } } },
   }));
-  return { targetList, fromClause: [{ RangeVar: { ...s.relation!, alias: undefined } }] };
+  return { targetList, fromClause: [{ RangeVar: { ...s.relation!, alias: undefined, location: undefined } }] };
 }
