@@ -1,5 +1,6 @@
 import type { ColumnDef, Constraint, CreateStmt, DropStmt, Node, SelectStmt, TransactionStmt } from "libpg-query";
 import type { Column, IsolationLevel } from "../access/database.js";
+import { analyzeCopy } from "./analyze-copy.js";
 import {
   analyzeAlterTable,
   analyzeCreateIndex,
@@ -39,7 +40,6 @@ export const COLUMNS_MAX = 1600;
 
 const STATEMENT_NAMES: Readonly<Record<string, string>> = {
   ExplainStmt: "EXPLAIN",
-  CopyStmt: "COPY",
   ViewStmt: "CREATE VIEW",
   CreateSeqStmt: "CREATE SEQUENCE",
   CreateTableAsStmt: "CREATE TABLE AS",
@@ -78,6 +78,7 @@ export async function analyzeStatement(node: Node, env: AnalyzeEnv): Promise<Que
   if ("IndexStmt" in node) return analyzeCreateIndex(node.IndexStmt, env);
   if ("AlterTableStmt" in node) return analyzeAlterTable(node.AlterTableStmt, env);
   if ("TransactionStmt" in node) return analyzeTransaction(node.TransactionStmt);
+  if ("CopyStmt" in node) return analyzeCopy(node.CopyStmt, env);
   const tag = nodeTag(node);
   throw notSupported(STATEMENT_NAMES[tag] ?? tag.replace(/Stmt$/, ""));
 }

@@ -20,6 +20,7 @@ export const Code = {
   floatingPointException: "22P01",
   invalidRowCountInOffset: "2201X",
   characterNotInRepertoire: "22021",
+  badCopyFileFormat: "22P04",
   invalidBinaryRepresentation: "22P03",
   notNullViolation: "23502",
   activeSqlTransaction: "25001",

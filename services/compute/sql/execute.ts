@@ -55,7 +55,7 @@ export async function* filteredRows(
 // ---- writes ----
 
 /** 23502, with the failing row in the detail as PostgreSQL shows it. */
-function checkNotNull(table: Table, values: readonly Datum[]): void {
+export function checkNotNull(table: Table, values: readonly Datum[]): void {
   table.columns.forEach((c, i) => {
     if (!c.notNull || values[i] !== null) return;
     const shown = values.map((v, j) => formatText(table.columns[j]!.type, v) ?? "null").join(", ");

@@ -1,6 +1,7 @@
 import type { Datum, Table } from "../access/database.js";
 import type { FieldDescription } from "../wire/query-engine.js";
 import { Aggregates } from "./aggregate.js";
+import type { CopyOptions } from "./copy-options.js";
 import { Code, sqlError } from "./errors.js";
 import type { Evaluator, Expr, SublinkCell } from "./expr.js";
 import { compile, compilePredicate, exprType, exprTypmod } from "./expr.js";
@@ -10,6 +11,7 @@ import type {
   AlterTableQuery,
   BeginQuery,
   CommitQuery,
+  CopyFromQuery,
   CreateIndexQuery,
   CreateTableQuery,
   DropIndexQuery,
@@ -140,6 +142,14 @@ export interface DeletePlan {
   readonly access: IndexPath | undefined;
 }
 
+export interface CopyToPlan {
+  readonly kind: "copy-to";
+  readonly select: SelectPlan;
+  readonly columns: readonly ResultColumn[];
+  readonly options: CopyOptions;
+  readonly forceQuote: readonly boolean[];
+}
+
 export type Plan =
   | SelectPlan
   | SleepPlan
@@ -157,7 +167,9 @@ export type Plan =
   | ShowQuery
   | BeginQuery
   | CommitQuery
-  | RollbackQuery;
+  | RollbackQuery
+  | CopyFromQuery
+  | CopyToPlan;
 
 /** The columns a statement returns, or null (no RowDescription: NoData). */
 export function resultColumns(q: Query): readonly ResultColumn[] | null {
@@ -212,6 +224,10 @@ export function queryTables(q: Query): readonly Table[] {
       return q.tables;
     case "alter-table":
       return q.table === undefined ? [] : [q.table];
+    case "copy-from":
+      return [q.table];
+    case "copy-to":
+      return queryTables(q.select);
     default:
       return [];
   }
@@ -241,6 +257,14 @@ export function plan(q: Query): Plan {
         table: q.relation.table,
         filter: compilePredicate(q.filter),
         access: chooseIndexPath(q.relation.table, q.filter),
+      };
+    case "copy-to":
+      return {
+        kind: "copy-to",
+        select: planSelect(q.select),
+        columns: resultColumns(q.select) ?? [],
+        options: q.options,
+        forceQuote: q.forceQuote,
       };
     default:
       return q;

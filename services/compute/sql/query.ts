@@ -1,5 +1,6 @@
 import type { Column, IsolationLevel, Table } from "../access/database.js";
 import type { AggregateSpec } from "./aggregate.js";
+import type { CopyOptions } from "./copy-options.js";
 import type { Expr, SublinkCell } from "./expr.js";
 
 /**
@@ -212,6 +213,27 @@ export interface RollbackQuery {
   readonly kind: "rollback";
 }
 
+/** COPY table [(columns)] FROM STDIN. */
+export interface CopyFromQuery {
+  readonly kind: "copy-from";
+  readonly table: Table;
+  /** The table column each field goes to, in input order; the others get NULL. */
+  readonly columns: readonly number[];
+  readonly options: CopyOptions;
+  /** CSV FORCE_NOT_NULL / FORCE_NULL, per input field. */
+  readonly forceNotNull: readonly boolean[];
+  readonly forceNull: readonly boolean[];
+}
+
+/** COPY table [(columns)] TO STDOUT, or COPY (SELECT …) TO STDOUT: a SELECT whose rows go out as lines. */
+export interface CopyToQuery {
+  readonly kind: "copy-to";
+  readonly select: SelectQuery;
+  readonly options: CopyOptions;
+  /** CSV FORCE_QUOTE, per output column. */
+  readonly forceQuote: readonly boolean[];
+}
+
 export type Query =
   | SelectQuery
   | SleepQuery
@@ -229,7 +251,9 @@ export type Query =
   | ShowQuery
   | BeginQuery
   | CommitQuery
-  | RollbackQuery;
+  | RollbackQuery
+  | CopyFromQuery
+  | CopyToQuery;
 
 export type TransactionControl = BeginQuery | CommitQuery | RollbackQuery;
 

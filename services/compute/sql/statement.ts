@@ -1,6 +1,7 @@
 import type { Database, Datum, Table, Transaction } from "../access/database.js";
 import type { RowSink } from "../wire/query-engine.js";
 import type { Cancellation } from "./cancel.js";
+import { runCopyFrom, runCopyTo } from "./copy.js";
 import { Code, sqlError } from "./errors.js";
 import type { ExecContext } from "./execute.js";
 import { runDelete, runInsert, runUpdate } from "./execute.js";
@@ -117,6 +118,10 @@ export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
       };
       return new RowsExecution(rows, inputs.columns ?? [], inputs.formats);
     }
+    case "copy-from":
+      return write("COPY FROM", async (out) => `COPY ${await runCopyFrom(p, ctx, out)}`);
+    case "copy-to":
+      return new CommandExecution(async (out) => `COPY ${await runCopyTo(p, ctx, out)}`);
     case "begin":
       return new CommandExecution(async (out) => {
         txn.begin(p, (n) => out.notice(n));

@@ -23,6 +23,14 @@ export interface FieldDescription {
   readonly format: 0 | 1;
 }
 
+/** COPY's formats, as CopyInResponse and CopyOutResponse carry them. */
+export interface CopyFormat {
+  /** 0 text (text and csv), 1 binary. */
+  readonly format: 0 | 1;
+  /** One per column COPY reads or writes. */
+  readonly columnFormats: readonly (0 | 1)[];
+}
+
 /** A column value of a DataRow: text, binary bytes, or NULL. */
 export type DataValue = string | Uint8Array | null;
 
@@ -239,7 +247,44 @@ export class BackendWriter {
     this.end();
   }
 
+  // ---- COPY ----
+
+  /** 'G': the client may now send CopyData … CopyDone (or CopyFail). */
+  copyInResponse(f: CopyFormat): void {
+    this.copyResponse(0x47, f);
+  }
+
+  /** 'H': CopyData rows follow, then CopyDone. */
+  copyOutResponse(f: CopyFormat): void {
+    this.copyResponse(0x48, f);
+  }
+
+  /** 'd': one COPY row (COPY TO sends one message per row, as PostgreSQL does). */
+  copyData(data: Uint8Array | string): void {
+    this.begin(0x64);
+    if (typeof data === "string") this.text(data);
+    else {
+      this.ensure(data.length);
+      this.buf.set(data, this.pos);
+      this.pos += data.length;
+    }
+    this.end();
+  }
+
+  copyDone(): void {
+    this.begin(0x63);
+    this.end();
+  }
+
   // ---- framing ----
+
+  private copyResponse(type: number, f: CopyFormat): void {
+    this.begin(type);
+    this.byte(f.format);
+    this.int16(f.columnFormats.length);
+    for (const c of f.columnFormats) this.int16(c);
+    this.end();
+  }
 
   private response(type: number, e: ResponseFields): void {
     this.begin(type);

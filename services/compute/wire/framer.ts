@@ -66,6 +66,13 @@ const TYPED: ReadonlyMap<number, { kind: TypedMessageKind; limit: Limit }> = new
   [0x46, { kind: "FunctionCall", limit: "large" }], // F
 ]);
 
+const TYPE_BYTES: ReadonlyMap<TypedMessageKind, number> = new Map([...TYPED].map(([byte, { kind }]) => [kind, byte]));
+
+/** The type byte a typed message arrived with (for PostgreSQL's "unexpected message type 0x51"). */
+export function typeByteOf(kind: TypedMessageKind): number {
+  return TYPE_BYTES.get(kind)!;
+}
+
 const EMPTY = new Uint8Array(0);
 
 export class FrontendFramer {

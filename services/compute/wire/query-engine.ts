@@ -1,4 +1,4 @@
-import type { DataValue, FieldDescription, TransactionStatus } from "./backend-messages.js";
+import type { CopyFormat, DataValue, FieldDescription, TransactionStatus } from "./backend-messages.js";
 import type { FormatCode } from "./frontend-messages.js";
 import type { SqlNotice } from "./sql-error.js";
 
@@ -17,7 +17,14 @@ import type { SqlNotice } from "./sql-error.js";
  * A SqlError with severity FATAL ends the session after it is sent.
  */
 
-export type { DataValue, FieldDescription, TransactionStatus };
+export type { CopyFormat, DataValue, FieldDescription, TransactionStatus };
+
+/** COPY … TO STDOUT after its CopyOutResponse: each row as one CopyData, then CopyDone. */
+export interface CopyOut {
+  data(bytes: Uint8Array | string): void;
+  /** CopyDone; the engine's CommandComplete (`COPY n`) follows. */
+  done(): void;
+}
 
 /** Where Execute and the simple query protocol put their results. Valid until the engine's promise settles. */
 export interface RowSink {
@@ -34,6 +41,21 @@ export interface RowSink {
    * congested. Check it between batches of rows, never await per row.
    */
   backpressure(): Promise<void> | undefined;
+  /**
+   * COPY … FROM STDIN: sends CopyInResponse, then yields the payload of each
+   * CopyData the client sends (views: use them before asking for the next),
+   * and ends at CopyDone. The wire layer reads the socket only while the
+   * engine asks for data, so a slow engine slows the client (backpressure).
+   * Iterating throws a SqlError on CopyFail (57014), on any message COPY does
+   * not allow (08P01: the session then ends, as PostgreSQL's does) or when
+   * the client goes away. An engine that fails mid-copy just stops iterating:
+   * the client's remaining CopyData/CopyDone are ignored afterwards, as in
+   * PostgreSQL. Absent on sinks that cannot take a copy (the statement fails
+   * with 0A000).
+   */
+  copyIn?(format: CopyFormat): AsyncIterable<Uint8Array>;
+  /** COPY … TO STDOUT: sends CopyOutResponse; rows go out through the returned CopyOut. Absent like copyIn. */
+  copyOut?(format: CopyFormat): CopyOut;
 }
 
 /** The simple query protocol also describes each result set before its rows. */

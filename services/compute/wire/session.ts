@@ -1,10 +1,11 @@
 import type { Logger } from "../../common/observe/log.js";
 import { BackendWriter } from "./backend-messages.js";
 import type { BackendKey, CancelRegistry } from "./cancel-registry.js";
+import { type CopyInSource, copyInData, protocolSynchronizationLost } from "./copy-in.js";
 import { EngineRaised, ExtendedQuery, type ExtendedQueryLimits } from "./extended-query.js";
 import { FramingError, FrontendFramer } from "./framer.js";
 import { type FrontendMessage, isExtendedQueryMessage } from "./frontend-messages.js";
-import type { QueryEngine, ResultSink, SessionFactory } from "./query-engine.js";
+import type { CopyFormat, CopyOut, QueryEngine, ResultSink, SessionFactory } from "./query-engine.js";
 import { SqlError, SqlState, toSqlError } from "./sql-error.js";
 import { type AuthConfig, type Authenticated, Handshake, reportedParameters } from "./startup.js";
 
@@ -66,6 +67,10 @@ export class Session {
   private awaiting = false;
   private paused = false;
   private released = false;
+  /** A COPY FROM STDIN waits for more input. */
+  private inputWaiter: (() => void) | undefined;
+  /** A message COPY does not allow arrived: the session ends once the engine call settles. */
+  private copyLost = false;
   private readonly startupTimer: NodeJS.Timeout;
 
   constructor(
@@ -83,6 +88,7 @@ export class Session {
   receive(chunk: Uint8Array): void {
     if (this.state === "closed") return;
     this.framer.push(chunk);
+    this.wakeInput();
     if (!this.running) {
       void this.drain();
     } else if (!this.paused && this.framer.bufferedBytes > INPUT_PAUSE_BYTES) {
@@ -122,6 +128,7 @@ export class Session {
           } finally {
             this.awaiting = false;
           }
+          if (this.copyLost) this.fatal(protocolSynchronizationLost());
         }
       }
       this.flush();
@@ -261,6 +268,7 @@ export class Session {
     } catch (err) {
       this.send(this.engineError(err));
     }
+    if (this.copyLost) this.fatal(protocolSynchronizationLost());
     if (this.state !== "closed") this.readyForQuery();
   }
 
@@ -353,6 +361,63 @@ export class Session {
       notice: (notice) => out.noticeResponse(notice),
       parameterStatus: (name, value) => out.parameterStatus(name, value),
       backpressure: () => (this.transport.congested && this.state !== "closed" ? this.transport.drained() : undefined),
+      copyIn: (format) => this.copyIn(format),
+      copyOut: (format) => this.copyOut(format),
+    };
+  }
+
+  // ---- COPY ----
+
+  /**
+   * COPY FROM STDIN: the engine pulls the client's CopyData straight from the
+   * framer while its call is running (the drain loop is parked on that call).
+   * Input is read only as fast as the engine asks: past INPUT_PAUSE_BYTES
+   * the socket pauses (receive), and it resumes once the framer runs dry.
+   */
+  private copyIn(format: CopyFormat): AsyncIterable<Uint8Array> {
+    this.out.copyInResponse(format);
+    this.flush();
+    const session = this;
+    const source: CopyInSource = {
+      next: () => (this.closed ? undefined : this.nextMessage()),
+      more: () => this.moreInput(),
+      get closed() {
+        return session.closed;
+      },
+      lost: () => {
+        this.copyLost = true;
+      },
+    };
+    return copyInData(source);
+  }
+
+  private moreInput(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.flush();
+    if (this.paused) {
+      this.paused = false;
+      this.transport.resume();
+    }
+    return new Promise((resolve) => {
+      this.inputWaiter = resolve;
+    });
+  }
+
+  private wakeInput(): void {
+    const waiter = this.inputWaiter;
+    this.inputWaiter = undefined;
+    waiter?.();
+  }
+
+  private copyOut(format: CopyFormat): CopyOut {
+    const out = this.out;
+    out.copyOutResponse(format);
+    return {
+      data: (bytes) => {
+        out.copyData(bytes);
+        if (out.byteLength >= OUTPUT_FLUSH_BYTES) this.flush();
+      },
+      done: () => out.copyDone(),
     };
   }
 
@@ -366,6 +431,7 @@ export class Session {
     if (this.state === "closed") return;
     this.flush();
     this.state = "closed";
+    this.wakeInput();
     clearTimeout(this.startupTimer);
     this.transport.end();
     if (this.key !== undefined) this.options.registry.unregister(this.key);

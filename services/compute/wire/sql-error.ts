@@ -8,6 +8,7 @@
 export const SqlState = {
   featureNotSupported: "0A000",
   protocolViolation: "08P01",
+  connectionFailure: "08006",
   invalidParameterValue: "22023",
   characterNotInRepertoire: "22021",
   invalidAuthorizationSpecification: "28000",

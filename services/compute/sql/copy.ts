@@ -1,0 +1,84 @@
+import type { RowSink } from "../wire/query-engine.js";
+import { CopyFromParser } from "./copy-from-parser.js";
+import { type CopyOutFormat, copyOutHeader, copyOutLine } from "./copy-out-format.js";
+import { formatText } from "./datum-io.js";
+import { notSupported } from "./errors.js";
+import type { ExecContext } from "./execute.js";
+import { checkNotNull } from "./execute.js";
+import { selectRows } from "./execute-select.js";
+import type { CopyToPlan } from "./plan.js";
+import type { CopyFromQuery } from "./query.js";
+
+/**
+ * Runs COPY FROM STDIN and COPY TO STDOUT over the wire layer's copy
+ * streams. COPY FROM inserts each row as soon as its line is complete, then
+ * asks for more input, so the client is read only as fast as rows are
+ * stored and memory holds one CopyData message and one line at most. A
+ * failure ends the statement (the caller rolls its transaction back): no
+ * row of a failed COPY stays.
+ */
+
+export async function runCopyFrom(p: CopyFromQuery, ctx: ExecContext, out: RowSink): Promise<number> {
+  if (out.copyIn === undefined) throw notSupported("COPY FROM STDIN through this connection");
+  const tx = ctx.tx();
+  const { db } = ctx;
+  const table = p.table;
+  const parser = new CopyFromParser(p);
+  const input = out.copyIn({ format: 0, columnFormats: p.columns.map(() => 0) });
+  let count = 0;
+  try {
+    for await (const chunk of input) {
+      ctx.cancel.check();
+      parser.push(chunk);
+      for (let row = parser.nextRow(false); row !== undefined; row = parser.nextRow(false)) {
+        checkNotNull(table, row);
+        await db.insert(tx, table, row);
+        count++;
+      }
+    }
+    parser.finish();
+    for (let row = parser.nextRow(true); row !== undefined; row = parser.nextRow(true)) {
+      checkNotNull(table, row);
+      await db.insert(tx, table, row);
+      count++;
+    }
+  } catch (err) {
+    throw parser.withContext(err);
+  }
+  return count;
+}
+
+export async function runCopyTo(p: CopyToPlan, ctx: ExecContext, out: RowSink): Promise<number> {
+  if (out.copyOut === undefined) throw notSupported("COPY TO STDOUT through this connection");
+  const o = p.options;
+  const format: CopyOutFormat = {
+    csv: o.format === "csv",
+    delimiter: o.delimiter,
+    null: o.null,
+    quote: o.quote,
+    escape: o.escape,
+    forceQuote: p.forceQuote,
+  };
+  const types = p.columns.map((c) => c.type);
+  const copy = out.copyOut({ format: 0, columnFormats: p.columns.map(() => 0) });
+  if (o.header !== "false")
+    copy.data(
+      copyOutHeader(
+        p.columns.map((c) => c.name),
+        format,
+      ),
+    );
+  let count = 0;
+  const text: (string | null)[] = new Array(types.length);
+  for await (const batch of selectRows(p.select, ctx)) {
+    for (const row of batch) {
+      for (let i = 0; i < types.length; i++) text[i] = formatText(types[i]!, row[i] ?? null);
+      copy.data(copyOutLine(text, format));
+      count++;
+    }
+    const wait = out.backpressure();
+    if (wait !== undefined) await wait;
+  }
+  copy.done();
+  return count;
+}
