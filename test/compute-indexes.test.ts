@@ -109,6 +109,36 @@ describe("B-tree indexes compared with PostgreSQL", () => {
     ]);
   });
 
+  it("EXPLAIN shows the index scan the planner chose, as PostgreSQL prints it with COSTS OFF", async () => {
+    const c = await connect(cluster.url);
+    await c.query("create table ex (id int4 primary key, g int4, v text)");
+    await c.query("create index ex_g_v on ex (g, v)");
+    const plan = async (sql: string) =>
+      (await c.query({ text: `explain ${sql}`, rowMode: "array" })).rows.map((r) => (r as string[])[0]);
+    expect(await plan("select * from ex where id = 5")).toEqual([
+      "Index Scan using ex_pkey on ex",
+      "  Index Cond: (id = 5)",
+    ]);
+    expect(await plan("update ex set v = 'x' where id = 5")).toEqual([
+      "Update on ex",
+      "  ->  Index Scan using ex_pkey on ex",
+      "        Index Cond: (id = 5)",
+    ]);
+    expect(await plan("select v from ex where g = 1 and v >= 'k' order by v limit 3")).toEqual([
+      "Limit",
+      "  ->  Sort",
+      "        ->  Index Scan using ex_g_v on ex",
+      "              Index Cond: ((g = 1) AND (v >= 'k'::text))",
+    ]);
+    expect(await plan("select count(*) from ex where v = 'a'")).toEqual([
+      "Aggregate",
+      "  ->  Seq Scan on ex",
+      "        Filter: (…)",
+    ]);
+    await expect(c.query("explain analyze select 1")).rejects.toMatchObject({ code: "0A000" });
+    await c.end();
+  });
+
   it("TRUNCATE empties tables and their indexes, and is rolled back with its transaction", async () => {
     await sameAsPostgres([
       "create table t1 (id int4 primary key, v int4)",

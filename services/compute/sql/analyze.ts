@@ -17,6 +17,7 @@ import { analyzeSelect } from "./analyze-select.js";
 import { analyzeSet, analyzeShow } from "./analyze-settings.js";
 import { coerce } from "./casts.js";
 import { Code, notSupported, sqlError } from "./errors.js";
+import { checkExplainOptions } from "./explain.js";
 import { exprType } from "./expr.js";
 import { nodeLocation, nodeTag, stringList } from "./nodes.js";
 import type {
@@ -39,7 +40,6 @@ export type { AnalyzeEnv };
 export const COLUMNS_MAX = 1600;
 
 const STATEMENT_NAMES: Readonly<Record<string, string>> = {
-  ExplainStmt: "EXPLAIN",
   ViewStmt: "CREATE VIEW",
   CreateSeqStmt: "CREATE SEQUENCE",
   CreateTableAsStmt: "CREATE TABLE AS",
@@ -71,6 +71,14 @@ export async function analyzeStatement(node: Node, env: AnalyzeEnv): Promise<Que
   if ("DeleteStmt" in node) return analyzeDelete(node.DeleteStmt, env);
   if ("CreateStmt" in node) return analyzeCreateTable(node.CreateStmt);
   if ("DropStmt" in node) return analyzeDrop(node.DropStmt);
+  if ("ExplainStmt" in node) {
+    checkExplainOptions(node.ExplainStmt);
+    const inner = node.ExplainStmt.query!;
+    if (!["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt"].includes(nodeTag(inner))) {
+      throw notSupported(`EXPLAIN ${STATEMENT_NAMES[nodeTag(inner)] ?? nodeTag(inner).replace(/Stmt$/, "")}`);
+    }
+    return { kind: "explain", query: await analyzeStatement(inner, env) };
+  }
   if ("VariableSetStmt" in node) return analyzeSet(node.VariableSetStmt);
   if ("VariableShowStmt" in node) return analyzeShow(node.VariableShowStmt);
   if ("TruncateStmt" in node) return analyzeTruncate(node.TruncateStmt, env);

@@ -21,7 +21,7 @@ export interface IndexPath {
   /** Equality on a prefix of the index's columns, then at most one range on the next one. */
   readonly lower: PlannedBound | undefined;
   readonly upper: PlannedBound | undefined;
-  /** For EXPLAIN: "aid = $1". */
+  /** For EXPLAIN, as PostgreSQL prints an Index Cond: "(aid = $1)", "((a = 1) AND (b > 2))". */
   readonly description: string;
 }
 
@@ -80,6 +80,14 @@ function condition(e: Expr, table: Table): Condition | undefined {
   return undefined;
 }
 
+/** A bound's value as EXPLAIN shows it: a constant, `$n`, or `?` for a computed value. */
+function valueText(e: Expr): string {
+  if (e.kind === "param") return `$${e.slot.index + 1}`;
+  if (e.kind !== "const" || e.value === null) return e.kind === "const" ? "NULL" : "?";
+  if (typeof e.value === "string") return `'${e.value.replaceAll("'", "''")}'::${e.type}`;
+  return String(e.value);
+}
+
 /** The best index for `filter`, or undefined for a heap scan. */
 export function chooseIndexPath(table: Table, filter: Expr | undefined): IndexPath | undefined {
   if (table.indexes.length === 0) return undefined;
@@ -100,11 +108,12 @@ function pathFor(
 ): { path: IndexPath; score: number } | undefined {
   const equal: Expr[] = [];
   const shown: string[] = [];
+  const show = (c: Condition) => shown.push(`(${table.columns[c.column]!.name} ${c.op} ${valueText(c.value)})`);
   for (const column of index.columns) {
     const eq = conditions.find((c) => c.column === column && c.op === "=");
     if (eq === undefined) break;
     equal.push(eq.value);
-    shown.push(`${table.columns[column]!.name} = ?`);
+    show(eq);
   }
   const next = index.columns[equal.length];
   const lowerC = next === undefined ? undefined : conditions.find((c) => c.column === next && c.op[0] === ">");
@@ -114,7 +123,7 @@ function pathFor(
     if (range === undefined) {
       return equal.length === 0 ? undefined : { values: equal.map(compile), inclusive: true };
     }
-    shown.push(`${table.columns[range.column]!.name} ${range.op} ?`);
+    if (!shown.includes(`(${table.columns[range.column]!.name} ${range.op} ${valueText(range.value)})`)) show(range);
     return { values: [...equal, range.value].map(compile), inclusive: range.op.length === 2 };
   };
   const lower = bound(lowerC);
@@ -122,7 +131,8 @@ function pathFor(
   const complete = equal.length === index.columns.length;
   // Prefer more equal columns, a unique index fully matched, then a range.
   const score = equal.length * 4 + (complete && index.unique ? 2 : 0) + (lowerC || upperC ? 1 : 0);
-  return { path: { index, lower, upper, description: [...new Set(shown)].join(" AND ") }, score };
+  const description = shown.length === 1 ? shown[0]! : `(${shown.join(" AND ")})`;
+  return { path: { index, lower, upper, description }, score };
 }
 
 /**

@@ -116,6 +116,11 @@ export interface SelectPlan {
   readonly offset: Evaluator | undefined;
 }
 
+export interface ExplainPlan {
+  readonly kind: "explain";
+  readonly plan: Plan;
+}
+
 export interface SleepPlan {
   readonly kind: "sleep";
   readonly seconds: Evaluator;
@@ -165,6 +170,7 @@ export type Plan =
   | VacuumQuery
   | SetQuery
   | ShowQuery
+  | ExplainPlan
   | BeginQuery
   | CommitQuery
   | RollbackQuery
@@ -174,6 +180,7 @@ export type Plan =
 /** The columns a statement returns, or null (no RowDescription: NoData). */
 export function resultColumns(q: Query): readonly ResultColumn[] | null {
   if (q.kind === "sleep") return [{ name: q.name, type: "void", typmod: -1, tableOid: 0, attnum: 0 }];
+  if (q.kind === "explain") return [{ name: "QUERY PLAN", type: "text", typmod: -1, tableOid: 0, attnum: 0 }];
   if (q.kind === "show") {
     const names = q.name === undefined ? ["name", "setting", "description"] : [q.name];
     return names.map((name) => ({ name, type: "text", typmod: -1, tableOid: 0, attnum: 0 }));
@@ -210,6 +217,8 @@ export function fieldDescriptions(
 /** The tables a plan read at analysis, to notice a DROP or re-CREATE before a cached plan runs. */
 export function queryTables(q: Query): readonly Table[] {
   switch (q.kind) {
+    case "explain":
+      return queryTables(q.query);
     case "select":
       return q.tables;
     case "insert":
@@ -258,6 +267,8 @@ export function plan(q: Query): Plan {
         filter: compilePredicate(q.filter),
         access: chooseIndexPath(q.relation.table, q.filter),
       };
+    case "explain":
+      return { kind: "explain", plan: plan(q.query) };
     case "copy-to":
       return {
         kind: "copy-to",

@@ -191,6 +191,12 @@ export interface SetQuery {
   readonly isLocal: boolean;
 }
 
+/** EXPLAIN of a statement: its plan, not its result. */
+export interface ExplainQuery {
+  readonly kind: "explain";
+  readonly query: Query;
+}
+
 /** SHOW name; SHOW ALL when name is undefined. */
 export interface ShowQuery {
   readonly kind: "show";
@@ -249,6 +255,7 @@ export type Query =
   | VacuumQuery
   | SetQuery
   | ShowQuery
+  | ExplainQuery
   | BeginQuery
   | CommitQuery
   | RollbackQuery

@@ -9,6 +9,7 @@ import { alterTable, createIndex, createTable, dropIndexes, dropTables, truncate
 import { selectRows } from "./execute-select.js";
 import type { Execution } from "./execution.js";
 import { CommandExecution, RowsExecution } from "./execution.js";
+import { explainLines } from "./explain.js";
 import type { Plan, ResultColumn, SleepPlan } from "./plan.js";
 import type { SessionSettings } from "./settings.js";
 import type { SessionTransaction } from "./transaction.js";
@@ -111,6 +112,13 @@ export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
         for (const [name, value] of inputs.settings.takeReports()) out.parameterStatus(name, value);
         return p.tag;
       });
+    case "explain": {
+      const lines = explainLines(p.plan);
+      const rows = async function* () {
+        yield lines.map((line) => [line]);
+      };
+      return new RowsExecution(rows, inputs.columns ?? [], inputs.formats);
+    }
     case "show": {
       const settings = inputs.settings;
       const rows = async function* () {
