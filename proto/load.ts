@@ -39,7 +39,9 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_receive_message_length": GRPC_MESSAGE_BYTES_MAX,
   "grpc.max_send_message_length": GRPC_MESSAGE_BYTES_MAX,
   "grpc.keepalive_time_ms": 10_000,
-  "grpc.keepalive_timeout_ms": 5_000,
+  // A peer that stops answering pings for this long is gone. Generous: a
+  // compute busy building a large index must not lose its streams.
+  "grpc.keepalive_timeout_ms": 20_000,
   "grpc-node.flow_control_window": 4 * 1024 * 1024,
   // grpc-js waits 1 s, then up to 120 s, before reconnecting a channel; a
   // restarted storage node must be back in the write quorum within a second.

@@ -36,6 +36,12 @@ const UPDATE_CHAIN_MAX = 1_000_000;
 
 export interface DatabaseLog extends LogAppender, DurableView {
   waitForVdl(lsn: Lsn): Promise<void>;
+  /**
+   * Back-pressure before a row's MTRs: waits while the records not yet on a
+   * write quorum fill the writer's resend window, and lets the event loop
+   * turn now and then during long write loops.
+   */
+  whenCanAppend(): Promise<void>;
 }
 
 export interface DatabaseOptions {
@@ -51,6 +57,7 @@ export class SedimentDatabase implements Database {
   private readonly chain = new Map<string, TupleId>();
 
   private constructor(
+    private readonly log: DatabaseLog,
     private readonly heap: HeapStore,
     private readonly txm: TransactionManager,
     private readonly catalog: Catalog,
@@ -66,7 +73,7 @@ export class SedimentDatabase implements Database {
     const catalog = new Catalog(heap, txm);
     await catalog.load();
     const indexes = new IndexAccess(heap, new BtreeStore(pool, log), txm);
-    return new SedimentDatabase(heap, txm, catalog, counters, indexes);
+    return new SedimentDatabase(log, heap, txm, catalog, counters, indexes);
   }
 
   begin(isolation?: IsolationLevel): Transaction {
@@ -154,6 +161,7 @@ export class SedimentDatabase implements Database {
 
   async insert(tx: Transaction, table: Table, values: readonly Datum[]): Promise<TupleId> {
     const t = state(tx);
+    await this.log.whenCanAppend();
     const xid = await this.txm.assignXid(t);
     const data = encodeRow(table.columns, values);
     if (data.length > HEAP_ROW_BYTES_MAX) {
@@ -164,7 +172,8 @@ export class SedimentDatabase implements Database {
     return tid;
   }
 
-  delete(tx: Transaction, table: Table, tid: TupleId): Promise<WriteOutcome> {
+  async delete(tx: Transaction, table: Table, tid: TupleId): Promise<WriteOutcome> {
+    await this.log.whenCanAppend();
     return deleteVersion(this.heap, this.txm, state(tx), table.relfile, tid);
   }
 

@@ -93,6 +93,9 @@ class PageStream {
   }
 }
 
+/** Passes over the replicas before a page read fails. */
+const READ_ROUNDS = 3;
+
 /**
  * Reads pages at an LSN from a replica that holds them (invariant 6: no
  * quorum read): the caller says which replicas' SCLs cover the read point.
@@ -118,13 +121,18 @@ export class PageClient {
     );
     const started = performance.now();
     let lastError: Error | undefined;
-    for (const node of replicas) {
-      try {
-        const image = await this.streams.get(node)!.request(page, lsn);
-        getPageSeconds.observe((performance.now() - started) / 1000);
-        return image;
-      } catch (error) {
-        lastError = error as Error;
+    // Every replica's stream can drop at once (the connection was reset):
+    // the streams reopen, so a few rounds with a pause cover it.
+    for (let round = 0; round < READ_ROUNDS; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+      for (const node of replicas) {
+        try {
+          const image = await this.streams.get(node)!.request(page, lsn);
+          getPageSeconds.observe((performance.now() - started) / 1000);
+          return image;
+        } catch (error) {
+          lastError = error as Error;
+        }
       }
     }
     throw lastError ?? new PageReadError("no replica", 14);
