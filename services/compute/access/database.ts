@@ -119,6 +119,12 @@ export type WriteOutcome = "ok" | "gone";
 
 export interface Database {
   begin(isolation?: IsolationLevel): Transaction;
+  /**
+   * Changes when a catalog change is made and when a transaction that made
+   * one ends: a plan checked against the catalog at generation G needs no
+   * new check while the generation is still G.
+   */
+  catalogGeneration(): number;
   /** Returns once the commit record is durable (VDL ≥ its LSN): only then may COMMIT be reported. */
   commit(tx: Transaction): Promise<void>;
   rollback(tx: Transaction): Promise<void>;

@@ -44,6 +44,13 @@ export interface DatabaseLog extends LogAppender, DurableView {
   whenCanAppend(): Promise<void>;
 }
 
+/**
+ * 512 MiB of 8 KiB pages. Compute has no OS page cache behind its pool (a
+ * miss is a GetPage round trip), so it holds what PostgreSQL's
+ * shared_buffers plus the kernel's cache would: pgbench's scale 10 fits.
+ */
+export const BUFFER_POOL_PAGES_DEFAULT = 65_536;
+
 export interface DatabaseOptions {
   readonly bufferPoolPages?: number;
 }
@@ -55,6 +62,9 @@ export interface DatabaseOptions {
  */
 export class SedimentDatabase implements Database {
   private readonly chain = new Map<string, TupleId>();
+  private generation = 0;
+  /** Transactions that changed the catalog: their end moves the generation too. */
+  private readonly catalogWriters = new WeakSet<Transaction>();
 
   private constructor(
     private readonly log: DatabaseLog,
@@ -66,7 +76,7 @@ export class SedimentDatabase implements Database {
   ) {}
 
   static async open(pages: PageSource, log: DatabaseLog, options: DatabaseOptions = {}): Promise<SedimentDatabase> {
-    const pool = new BufferPool(pages, log, options.bufferPoolPages ?? 16_384);
+    const pool = new BufferPool(pages, log, options.bufferPoolPages ?? BUFFER_POOL_PAGES_DEFAULT);
     const counters = await ControlCounters.open(pool, log);
     const heap = new HeapStore(pool, log);
     const txm = new TransactionManager(pool, log, counters);
@@ -80,12 +90,30 @@ export class SedimentDatabase implements Database {
     return this.txm.begin(isolation);
   }
 
-  commit(tx: Transaction): Promise<void> {
-    return this.txm.commit(state(tx));
+  catalogGeneration(): number {
+    return this.generation;
   }
 
-  rollback(tx: Transaction): Promise<void> {
-    return this.txm.rollback(state(tx));
+  /** Every catalog change, before it is made. */
+  private changingCatalog(tx: Transaction): void {
+    this.generation++;
+    this.catalogWriters.add(tx);
+  }
+
+  async commit(tx: Transaction): Promise<void> {
+    try {
+      await this.txm.commit(state(tx));
+    } finally {
+      if (this.catalogWriters.has(tx)) this.generation++;
+    }
+  }
+
+  async rollback(tx: Transaction): Promise<void> {
+    try {
+      await this.txm.rollback(state(tx));
+    } finally {
+      if (this.catalogWriters.has(tx)) this.generation++;
+    }
   }
 
   lookupTable(tx: Transaction, name: string): Promise<Table | undefined> {
@@ -93,16 +121,19 @@ export class SedimentDatabase implements Database {
   }
 
   async createTable(tx: Transaction, name: string, columns: readonly Column[]): Promise<Table> {
+    this.changingCatalog(tx);
     const oid = await this.counters.allocate("oid");
     return this.catalog.create(state(tx), name, columns, oid);
   }
 
   dropTable(tx: Transaction, table: Table): Promise<void> {
+    this.changingCatalog(tx);
     return this.catalog.drop(state(tx), table);
   }
 
   async truncate(tx: Transaction, tables: readonly Table[]): Promise<void> {
     const t = state(tx);
+    this.changingCatalog(tx);
     for (const table of tables) {
       await this.catalog.setRelfile(t, table.name, table.oid, relFile(await this.counters.allocate("oid")));
       for (const index of table.indexes) {
@@ -115,6 +146,7 @@ export class SedimentDatabase implements Database {
 
   async createIndex(tx: Transaction, table: Table, definition: IndexDefinition): Promise<Index> {
     const t = state(tx);
+    this.changingCatalog(tx);
     const oid = await this.counters.allocate("oid");
     const index = await this.catalog.createIndex(t, table, definition, oid, relFile(oid));
     if (definition.primary) {
@@ -137,6 +169,7 @@ export class SedimentDatabase implements Database {
   }
 
   dropIndex(tx: Transaction, _table: Table, index: Index): Promise<void> {
+    this.changingCatalog(tx);
     return this.catalog.dropIndex(state(tx), index);
   }
 

@@ -121,6 +121,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
       }
       const node = statements[0]?.node;
       if (node !== undefined) this.checkNotFailed(node);
+      const generation = this.db.catalogGeneration();
       const params = new ParamSlots(paramTypeOids.map(paramType), true);
       this.txn.startStatement();
       const query =
@@ -133,6 +134,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
         paramTypes: params.resolve(),
         columns: query === undefined ? null : resultColumns(query),
         exitsTransaction: node !== undefined && isTransactionExit(node),
+        checkedAt: generation,
       };
       return new SqlPreparedStatement(this, state);
     });
@@ -185,12 +187,17 @@ export class SqlEngine implements QueryEngine, PortalHost {
    * 42P01) and must keep its result columns, as PostgreSQL's plan cache does.
    */
   private async revalidate(state: PreparedState, scope: StatementScope): Promise<Plan> {
+    const generation = this.db.catalogGeneration();
+    if (state.checkedAt === generation) return state.plan!;
     const tables = queryTables(state.query!);
     let stale = false;
     for (const table of tables) {
       if (!sameTable(table, await this.db.lookupTable(scope.transaction(), table.name))) stale = true;
     }
-    if (!stale) return state.plan!;
+    if (!stale) {
+      state.checkedAt = generation;
+      return state.plan!;
+    }
     const params = new ParamSlots(state.paramTypes, true);
     const query = await analyzeStatement(state.node!, this.env(scope, params));
     const types = params.resolve();
@@ -199,6 +206,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
     }
     state.query = query;
     state.plan = plan(query);
+    state.checkedAt = generation;
     return state.plan;
   }
 

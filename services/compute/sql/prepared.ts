@@ -23,6 +23,8 @@ export interface PreparedState {
   readonly node: Node | undefined;
   query: Query | undefined;
   plan: Plan | undefined;
+  /** The catalog generation the plan was last checked at (Database.catalogGeneration). */
+  checkedAt: number;
   readonly paramTypes: readonly SqlType[];
   readonly columns: readonly ResultColumn[] | null;
   /** COMMIT/ROLLBACK: allowed in a failed transaction block. */

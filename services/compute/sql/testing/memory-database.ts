@@ -104,6 +104,13 @@ export class MemoryDatabase implements Database {
   commits = 0;
   rollbacks = 0;
 
+  /** Moves on every catalog change and every transaction end: plans are always re-checked here. */
+  private generation = 0;
+
+  catalogGeneration(): number {
+    return this.generation;
+  }
+
   begin(isolation: IsolationLevel = "read committed"): Transaction {
     const id = this.nextId++;
     this.status.set(id, "in progress");
@@ -132,6 +139,7 @@ export class MemoryDatabase implements Database {
   }
 
   async createTable(tx: Transaction, name: string, columns: readonly Column[]): Promise<Table> {
+    this.generation++;
     const t = this.tx(tx);
     const taken = this.catalog.some(
       (e) =>
@@ -149,6 +157,7 @@ export class MemoryDatabase implements Database {
 
   /** A new catalog version of `table` made by `t`. */
   private replaceTable(t: MemoryTransaction, table: Table, next: Table): void {
+    this.generation++;
     const entry = this.catalog.find((e) => e.table.oid === table.oid && (e.xmax === undefined || e.xmax === t.id));
     if (entry === undefined) throw new MemoryAccessError("42P01", `relation "${table.name}" does not exist`);
     t.wrote = true;
@@ -230,6 +239,7 @@ export class MemoryDatabase implements Database {
   }
 
   async dropTable(tx: Transaction, table: Table): Promise<void> {
+    this.generation++;
     const t = this.tx(tx);
     const entry = this.catalog.find((e) => e.table.oid === table.oid && this.visible(t, e));
     if (entry === undefined) throw new MemoryAccessError("42P01", `table "${table.name}" does not exist`);
@@ -301,6 +311,7 @@ export class MemoryDatabase implements Database {
 
   private end(tx: Transaction, status: Status): void {
     const t = this.tx(tx);
+    this.generation++;
     if (this.status.get(t.id) !== "in progress") throw new Error(`transaction ${t.id} already ended`);
     this.status.set(t.id, status);
     this.inProgress.delete(t.id);
