@@ -73,7 +73,8 @@ describe("log writer → 3 storage processes", () => {
     await cluster.waitRestarted("storage-1", oldPid);
     const restartedAt = performance.now();
     const target = log.writer.vcl();
-    await waitFor(() => minScl(1 as NodeId) >= target, 2_000, "storage-1 to reach the VCL of its restart");
+    // A liveness bound, not the bar: catch-up time is printed; benches measure it (a loaded CI box is slow).
+    await waitFor(() => minScl(1 as NodeId) >= target, 10_000, "storage-1 to reach the VCL of its restart");
     const catchUpMs = performance.now() - restartedAt;
     const phase2 = await load;
     expect(phase2.records).toBeGreaterThanOrEqual(30_000);
