@@ -2,6 +2,7 @@ import type { DeleteStmt, InsertStmt, Node, ResTarget, UpdateStmt } from "libpg-
 import type { Column, Table } from "../access/database.js";
 import type { ExprContext } from "./analyze-expr.js";
 import { analyzeExpr, booleanCondition } from "./analyze-expr.js";
+import { analyzeInsertSelect } from "./analyze-insert-select.js";
 import type { AnalyzeEnv } from "./analyze-relation.js";
 import { checkNotSystem, resolveRangeVar } from "./analyze-relation.js";
 import { assignmentCast } from "./casts.js";
@@ -54,7 +55,7 @@ function insertColumns(table: Table, cols: readonly Node[] | undefined): number[
 function valuesRows(s: InsertStmt): readonly (readonly Node[])[] {
   if (s.selectStmt === undefined) return [[]]; // DEFAULT VALUES
   const select = "SelectStmt" in s.selectStmt ? s.selectStmt.SelectStmt : undefined;
-  if (select?.valuesLists === undefined) throw notSupported("INSERT … SELECT", nodeLocation(s.selectStmt));
+  if (select?.valuesLists === undefined) throw notSupported("this INSERT", nodeLocation(s.selectStmt));
   if (select.sortClause !== undefined || select.limitCount !== undefined || select.limitOffset !== undefined) {
     throw notSupported("ORDER BY/LIMIT on VALUES");
   }
@@ -70,6 +71,10 @@ export async function analyzeInsert(s: InsertStmt, env: AnalyzeEnv): Promise<Ins
   const { table } = await resolveRangeVar(s.relation!, env);
   checkNotSystem(table, s.relation?.location);
   const columns = insertColumns(table, s.cols);
+  const select = s.selectStmt !== undefined && "SelectStmt" in s.selectStmt ? s.selectStmt.SelectStmt : undefined;
+  if (select !== undefined && select.valuesLists === undefined) {
+    return { kind: "insert", table, rows: [], select: await analyzeInsertSelect(s, select, table, columns, env) };
+  }
   const ctx: ExprContext = { relation: undefined, params: env.params, clock: env.clock, clause: "VALUES" };
   const rows = valuesRows(s);
   const width = rows[0]?.length ?? 0;

@@ -1,10 +1,11 @@
-import type { Alias, JoinExpr, Node, RangeSubselect, RangeVar } from "libpg-query";
+import type { Alias, JoinExpr, Node, RangeFunction, RangeSubselect, RangeVar } from "libpg-query";
 import type { Table } from "../access/database.js";
 import type { ExprContext, SubqueryAnalyzer } from "./analyze-expr.js";
-import { booleanCondition, comparisonOperator } from "./analyze-expr.js";
+import { analyzeExpr, booleanCondition, comparisonOperator } from "./analyze-expr.js";
 import { Code, notSupported, sqlError } from "./errors.js";
 import type { Expr } from "./expr.js";
 import { exprType } from "./expr.js";
+import { resolveSeries } from "./generate-series.js";
 import { nodeLocation, nodeTag, stringList } from "./nodes.js";
 import type { ParamSlots } from "./params.js";
 import type { FromNode, JoinKind, SelectQuery, Sublink } from "./query.js";
@@ -76,7 +77,6 @@ function joinNode(join: JoinKind, left: FromNode, right: FromNode, on: Expr | un
 }
 
 const FROM_ITEM_NAMES: Readonly<Record<string, string>> = {
-  RangeFunction: "functions in FROM",
   RangeTableSample: "TABLESAMPLE",
   RangeTableFunc: "XMLTABLE",
   JsonTable: "JSON_TABLE",
@@ -86,6 +86,7 @@ function analyzeItem(node: Node, fc: FromContext, offset: number): Analyzed {
   if ("RangeVar" in node) return analyzeTable(node.RangeVar, fc, offset);
   if ("RangeSubselect" in node) return analyzeSubselect(node.RangeSubselect, fc, offset);
   if ("JoinExpr" in node) return analyzeJoin(node.JoinExpr, fc, offset);
+  if ("RangeFunction" in node) return analyzeRangeFunction(node.RangeFunction, fc, offset);
   const tag = nodeTag(node);
   throw notSupported(FROM_ITEM_NAMES[tag] ?? tag, nodeLocation(node));
 }
@@ -154,6 +155,52 @@ function analyzeSubselect(rs: RangeSubselect, fc: FromContext, offset: number): 
   const item: RangeItem = { refname, tableName: undefined, aliased: true, columns, offset };
   addItem(fc, item);
   return single(item, { kind: "subquery", query, offset, width: columns.length });
+}
+
+/**
+ * A function in FROM: generate_series only. Its arguments see the items to
+ * its left (a function in FROM is implicitly LATERAL). Its one column is
+ * named by the column alias, else the table alias, else the function.
+ */
+function analyzeRangeFunction(rf: RangeFunction, fc: FromContext, offset: number): Analyzed {
+  const call = rf.functions?.[0];
+  const items = call !== undefined && "List" in call ? (call.List.items ?? []) : [];
+  const fn = items[0] !== undefined && "FuncCall" in items[0] ? items[0].FuncCall : undefined;
+  if (rf.ordinality === true) throw notSupported("WITH ORDINALITY");
+  if (rf.is_rowsfrom === true || (rf.functions?.length ?? 0) !== 1 || fn === undefined) {
+    throw notSupported("this function in FROM", nodeLocation(items[0]));
+  }
+  if (rf.coldeflist !== undefined) throw notSupported("column definition lists");
+  const location = fn.location ?? -1;
+  const names = stringList(fn.funcname) ?? [];
+  const name = names[names.length - 1] ?? "";
+  const schema = names.length > 1 ? names[0] : undefined;
+  if (name !== "generate_series" || (schema !== undefined && schema !== "pg_catalog") || names.length > 2) {
+    throw notSupported(`function ${names.join(".")} in FROM`, location);
+  }
+  if (fn.agg_star === true || fn.agg_distinct === true || fn.agg_order !== undefined || fn.over !== undefined) {
+    throw notSupported("this call of generate_series", location);
+  }
+  const ctx: ExprContext = {
+    scope: namespace(fc.level, [...fc.items], offset, fc.parent),
+    params: fc.params,
+    clock: fc.clock,
+    clause: "functions in FROM",
+    subquery: fc.subquery,
+    sublinks: fc.sublinks,
+    session: fc.session,
+  };
+  const series = resolveSeries(
+    (fn.args ?? []).map((a) => analyzeExpr(a, ctx)),
+    location,
+  );
+  const refname = rf.alias?.aliasname ?? name;
+  const base: ScopeColumn[] = [{ name: rf.alias?.aliasname ?? name, type: series.type, source: undefined }];
+  const columns = aliasColumns(rf.alias, base, refname);
+  const item: RangeItem = { refname, tableName: undefined, aliased: true, columns, offset };
+  addItem(fc, item);
+  const label = rf.alias === undefined ? name : `${name} ${refname}`;
+  return single(item, { kind: "function", name, label, series, offset, width: 1 });
 }
 
 const JOIN_KINDS: Readonly<Record<string, JoinKind>> = {

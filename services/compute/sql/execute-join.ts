@@ -1,6 +1,8 @@
 import type { Datum } from "../access/database.js";
 import { Code, sqlError } from "./errors.js";
 import type { ExecContext } from "./execute.js";
+import type { Evaluator } from "./expr.js";
+import { seriesBatches } from "./generate-series.js";
 import type { Links, Predicate, SelectPlan, SourcePlan } from "./plan.js";
 
 /**
@@ -20,6 +22,8 @@ export interface SourceRuntime {
   readonly select: (plan: SelectPlan, outer: readonly Datum[]) => Batches;
   /** Runs the subqueries `links` read for `row` and leaves their results where `test` reads them. */
   readonly test: (links: Links, predicate: Predicate, row: readonly Datum[]) => Promise<boolean>;
+  /** Evaluates each of `evs` over `row` after running the subqueries `links` read. */
+  evaluate(links: Links, evs: readonly Evaluator[], row: readonly Datum[]): Promise<Datum[]>;
 }
 
 /** Rows a join keeps in memory (its inner side, or a batch being built) before the statement fails. */
@@ -34,8 +38,25 @@ export function openSource(s: SourcePlan, outer: readonly Datum[], rt: SourceRun
       return tableRows(s, outer, rt);
     case "subquery":
       return subqueryRows(s.plan, outer, rt);
+    case "function":
+      return functionRows(s, outer, rt);
     case "join":
       return joinRows(s, outer, rt);
+  }
+}
+
+/** generate_series: its arguments read the prefix; the values are made a batch at a time, as they are pulled. */
+async function* functionRows(
+  s: SourcePlan & { kind: "function" },
+  outer: readonly Datum[],
+  rt: SourceRuntime,
+): Batches {
+  const params = rt.ctx.params;
+  const values =
+    s.argLinks.length === 0 ? s.args.map((ev) => ev(outer, params)) : await rt.evaluate(s.argLinks, s.args, outer);
+  for (const chunk of seriesBatches(s.type, values, BATCH_ROWS)) {
+    rt.ctx.cancel.check();
+    yield chunk.map((v) => outer.concat([v]));
   }
 }
 

@@ -49,7 +49,8 @@ export function explainLines(plan: Plan): string[] {
       break;
     case "insert":
       node(0, `Insert on ${plan.table.name}`);
-      node(1, plan.rows.length === 1 ? "Result" : 'Values Scan on "*VALUES*"');
+      if (plan.select !== undefined) select(plan.select.plan, 1, node);
+      else node(1, plan.rows.length === 1 ? "Result" : 'Values Scan on "*VALUES*"');
       break;
     default:
       node(0, "Utility Statement");
@@ -86,6 +87,9 @@ function source(s: SourcePlan, depth: number, node: Emit, filtered = false): voi
   switch (s.kind) {
     case "table":
       node(depth, `Seq Scan on ${s.table.name}`, filtered ? ["Filter: (…)"] : []);
+      return;
+    case "function":
+      node(depth, `Function Scan on ${s.label}`, filtered ? ["Filter: (…)"] : []);
       return;
     case "subquery":
       node(depth, "Subquery Scan");

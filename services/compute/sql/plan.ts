@@ -5,6 +5,7 @@ import type { CopyOptions } from "./copy-options.js";
 import { Code, sqlError } from "./errors.js";
 import type { Evaluator, Expr, SublinkCell } from "./expr.js";
 import { compile, compilePredicate, exprType, exprTypmod } from "./expr.js";
+import type { SeriesType } from "./generate-series.js";
 import type { IndexPath } from "./index-path.js";
 import { chooseIndexPath } from "./index-path.js";
 import type {
@@ -75,6 +76,17 @@ export type SourcePlan =
   | { readonly kind: "table"; readonly table: Table; readonly offset: number; readonly width: number }
   | { readonly kind: "subquery"; readonly plan: SelectPlan; readonly offset: number; readonly width: number }
   | {
+      readonly kind: "function";
+      readonly name: string;
+      readonly label: string;
+      readonly type: SeriesType;
+      /** Over the prefix. */
+      readonly args: readonly Evaluator[];
+      readonly argLinks: Links;
+      readonly offset: number;
+      readonly width: number;
+    }
+  | {
       readonly kind: "join";
       readonly join: JoinKind;
       readonly left: SourcePlan;
@@ -130,6 +142,8 @@ export interface InsertPlan {
   readonly kind: "insert";
   readonly table: Table;
   readonly rows: readonly (readonly Evaluator[])[];
+  /** INSERT … SELECT: the SELECT, and each table column's value over its output row. */
+  readonly select?: { readonly plan: SelectPlan; readonly row: readonly Evaluator[] };
 }
 
 export interface UpdatePlan {
@@ -222,7 +236,7 @@ export function queryTables(q: Query): readonly Table[] {
     case "select":
       return q.tables;
     case "insert":
-      return [q.table];
+      return q.select === undefined ? [q.table] : [q.table, ...q.select.query.tables];
     case "update":
     case "delete":
       return [q.relation.table];
@@ -251,7 +265,13 @@ export function plan(q: Query): Plan {
       return { kind: "sleep", seconds: typeof seconds === "number" ? () => seconds : compile(seconds) };
     }
     case "insert":
-      return { kind: "insert", table: q.table, rows: q.rows.map((row) => row.map(compile)) };
+      return {
+        kind: "insert",
+        table: q.table,
+        rows: q.rows.map((row) => row.map(compile)),
+        select:
+          q.select === undefined ? undefined : { plan: planSelect(q.select.query), row: q.select.row.map(compile) },
+      };
     case "update":
       return {
         kind: "update",
@@ -394,6 +414,17 @@ function planSource(node: FromNode, links: LinkPlanner): SourcePlan {
       return node;
     case "subquery":
       return { kind: "subquery", plan: planSelect(node.query), offset: node.offset, width: node.width };
+    case "function":
+      return {
+        kind: "function",
+        name: node.name,
+        label: node.label,
+        type: node.series.type,
+        args: node.series.args.map(compile),
+        argLinks: links.of(node.series.args),
+        offset: node.offset,
+        width: node.width,
+      };
     case "join": {
       const rightDependent = dependsOnPrefix(node.right, links);
       if (rightDependent && (node.join === "right" || node.join === "full")) {
@@ -421,6 +452,8 @@ function dependsOnPrefix(node: FromNode, links: LinkPlanner): boolean {
       return false;
     case "subquery":
       return node.query.correlated;
+    case "function":
+      return node.series.args.some((a) => links.readsBelow(a, node.offset));
     case "join":
       return (
         dependsOnPrefix(node.left, links) ||

@@ -2,6 +2,7 @@ import type { Column, IsolationLevel, Table } from "../access/database.js";
 import type { AggregateSpec } from "./aggregate.js";
 import type { CopyOptions } from "./copy-options.js";
 import type { Expr, SublinkCell } from "./expr.js";
+import type { SeriesCall } from "./generate-series.js";
 
 /**
  * What analysis makes of one statement: names resolved to tables and
@@ -41,6 +42,16 @@ export type FromNode =
   | {
       readonly kind: "subquery";
       readonly query: SelectQuery;
+      readonly offset: number;
+      readonly width: number;
+    }
+  | {
+      /** A set-returning function in FROM (generate_series); its arguments may read the items to its left. */
+      readonly kind: "function";
+      readonly name: string;
+      /** As EXPLAIN shows it: `generate_series g`. */
+      readonly label: string;
+      readonly series: SeriesCall;
       readonly offset: number;
       readonly width: number;
     }
@@ -110,6 +121,14 @@ export interface InsertQuery {
   readonly table: Table;
   /** One expression per table column (NULL where the statement names none), per VALUES row. */
   readonly rows: readonly (readonly Expr[])[];
+  /** INSERT … SELECT (then `rows` is empty). */
+  readonly select?: InsertSelect;
+}
+
+/** The SELECT of an INSERT, and one expression per table column over its output row. */
+export interface InsertSelect {
+  readonly query: SelectQuery;
+  readonly row: readonly Expr[];
 }
 
 export interface UpdateQuery {

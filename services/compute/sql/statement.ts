@@ -6,6 +6,7 @@ import { Code, sqlError } from "./errors.js";
 import type { ExecContext } from "./execute.js";
 import { runDelete, runInsert, runUpdate } from "./execute.js";
 import { alterTable, createIndex, createTable, dropIndexes, dropTables, truncate } from "./execute-ddl.js";
+import { runInsertSelect } from "./execute-insert-select.js";
 import { selectRows } from "./execute-select.js";
 import type { Execution } from "./execution.js";
 import { CommandExecution, RowsExecution } from "./execution.js";
@@ -72,7 +73,9 @@ export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
     case "sleep":
       return new RowsExecution(() => sleepRows(p, ctx), inputs.columns ?? [], inputs.formats);
     case "insert":
-      return write("INSERT", async () => insertTag(await runInsert(p, ctx)));
+      return write("INSERT", async () =>
+        insertTag(p.select === undefined ? await runInsert(p, ctx) : await runInsertSelect(p.table, p.select, ctx)),
+      );
     case "update":
       return write("UPDATE", async () => `UPDATE ${await runUpdate(p, ctx)}`);
     case "delete":
