@@ -1,5 +1,5 @@
-import type { A_Const, A_Expr, BoolExpr, ColumnRef, FuncCall, Node, SubLink, TypeCast, TypeName } from "libpg-query";
-import type { ColumnType, Datum } from "../access/database.js";
+import type { A_Const, A_Expr, BoolExpr, ColumnRef, FuncCall, Node, SubLink, TypeCast } from "libpg-query";
+import type { Datum } from "../access/database.js";
 import type { AggregateKind, AggregateSpec } from "./aggregate.js";
 import { sumType } from "./aggregate.js";
 import { functionCall, sqlValueFunction as sqlTimeFunction } from "./analyze-functions.js";
@@ -21,7 +21,6 @@ import type { Namespace } from "./scope.js";
 import { Level, namespace, resolveColumnRef } from "./scope.js";
 import {
   type SqlType,
-  columnTypeOfName,
   isArrayType,
   isDatetimeType,
   isNumericType,

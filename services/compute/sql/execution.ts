@@ -29,6 +29,8 @@ export class RowsExecution implements Execution {
     private readonly start: () => Batches,
     columns: readonly ResultColumn[],
     formats: readonly (0 | 1)[],
+    /** The CommandComplete tag: "SELECT n", or "SHOW"/"EXPLAIN" for those. */
+    private readonly tag: (rows: number) => string = (rows) => `SELECT ${rows}`,
   ) {
     const types = columns.map((c) => c.type);
     const fmts = columns.map((_, i) => formats[i] ?? 0);
@@ -54,7 +56,7 @@ export class RowsExecution implements Execution {
         this.next = 0;
       }
     }
-    out.commandComplete(`SELECT ${sent}`);
+    out.commandComplete(this.tag(sent));
     return "complete";
   }
 

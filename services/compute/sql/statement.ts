@@ -120,14 +120,14 @@ export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
       const rows = async function* () {
         yield lines.map((line) => [line]);
       };
-      return new RowsExecution(rows, inputs.columns ?? [], inputs.formats);
+      return new RowsExecution(rows, inputs.columns ?? [], inputs.formats, () => "EXPLAIN");
     }
     case "show": {
       const settings = inputs.settings;
       const rows = async function* () {
         yield p.name === undefined ? settings.all() : [[settings.get(p.name)]];
       };
-      return new RowsExecution(rows, inputs.columns ?? [], inputs.formats);
+      return new RowsExecution(rows, inputs.columns ?? [], inputs.formats, () => "SHOW");
     }
     case "copy-from":
       return write("COPY FROM", async (out) => `COPY ${await runCopyFrom(p, ctx, out)}`);
