@@ -14,6 +14,13 @@ import { findFreePort } from "./ports.js";
 export interface VanillaPostgres {
   readonly port: number;
   readonly url: string;
+  /**
+   * Crash and restart: an immediate shutdown (no checkpoint, like kill -9 of
+   * the server), then a start on the same data directory. Resolves with the
+   * milliseconds from the start until it accepts connections again, which is
+   * its WAL replay.
+   */
+  crashAndRestart(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -53,24 +60,36 @@ export async function startVanillaPostgres(settings: Record<string, string> = {}
   const args = ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1"];
   for (const [k, v] of Object.entries(options)) args.push("-c", `${k}=${v}`);
   const [cmd, cmdArgs] = asPostgresUser(join(bin, "postgres"), args);
-  const child = spawn(cmd, cmdArgs, { stdio: "ignore" });
+  let child = spawn(cmd, cmdArgs, { stdio: "ignore" });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitFor(
-    () => {
-      try {
-        execFileSync(join(bin, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    30_000,
-    "vanilla PostgreSQL to accept connections",
-    100,
-  );
+  const ready = (intervalMs: number) =>
+    waitFor(
+      () => {
+        try {
+          execFileSync(join(bin, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      300_000,
+      "vanilla PostgreSQL to accept connections",
+      intervalMs,
+    );
+  await ready(100);
   return {
     port,
     url,
+    async crashAndRestart() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const [stopCmd, stopArgs] = asPostgresUser(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "immediate", "-w"]);
+      execFileSync(stopCmd, stopArgs, { stdio: "ignore" });
+      await exited;
+      const started = performance.now();
+      child = spawn(cmd, cmdArgs, { stdio: "ignore" });
+      await ready(10);
+      return performance.now() - started;
+    },
     async stop() {
       // runuser does not pass signals on: ask pg_ctl for a fast shutdown.
       const exited = new Promise((resolve) => child.once("exit", resolve));
