@@ -56,9 +56,13 @@ export class TransactionState implements Transaction {
     this.interruptWait?.(error);
   }
 
+  /**
+   * READ COMMITTED takes a snapshot per statement; REPEATABLE READ at its
+   * first statement, as PostgreSQL does (not at BEGIN).
+   */
   startCommand(): void {
     this.cid++;
-    if (this.isolation === "read committed") this.snapshot = this.manager.takeSnapshot();
+    if (this.isolation === "read committed" || this.cid === 1) this.snapshot = this.manager.takeSnapshot();
   }
 }
 
