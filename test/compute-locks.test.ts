@@ -101,6 +101,13 @@ describe("settings", () => {
     expect(await show("search_path")).toBe("public");
     expect(reported).toContain("application_name=inside");
     expect(reported[reported.length - 1]).toBe("application_name=");
+    await c.query("set lock_timeout = '2s'");
+    const r = await c.query(
+      "select current_setting('lock_timeout') as lt, current_setting('nope', true) as missing, version() as v",
+    );
+    expect(r.rows[0]).toMatchObject({ lt: "2s", missing: null });
+    expect((r.rows[0] as { v: string }).v).toMatch(/^PostgreSQL 15\./);
+    await expect(c.query("select current_setting('nope')")).rejects.toMatchObject({ code: "42704" });
     await expect(c.query("set no_such_setting = 1")).rejects.toMatchObject({ code: "42704" });
     await expect(c.query("show no_such_setting")).rejects.toMatchObject({ code: "42704" });
     await c.end();

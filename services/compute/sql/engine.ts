@@ -45,14 +45,16 @@ export class SqlEngine implements QueryEngine, PortalHost {
   private pendingAbort: Promise<void> | undefined;
 
   private readonly settings: SessionSettings;
+  private readonly session: SessionInfo;
 
   constructor(
     private readonly db: Database,
     private readonly parser: ParseCache,
     start: Pick<SessionStart, "parameters"> = { parameters: new Map() },
-    private readonly session: SessionInfo = DEFAULT_SESSION,
+    session: SessionInfo = DEFAULT_SESSION,
   ) {
     this.settings = new SessionSettings(SERVER_VERSION, start.parameters);
+    this.session = { ...session, setting: (name) => this.settings.get(name) };
     this.txn = new SessionTransaction(db, (committed) => this.settings.transactionEnded(committed));
   }
 

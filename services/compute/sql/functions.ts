@@ -18,7 +18,12 @@ import { isArrayType, isStringType, typeDisplay } from "./types.js";
 export interface SessionInfo {
   readonly user: string;
   readonly database: string;
+  /** A run-time parameter's current value (SHOW's text); throws 42704 for an unknown name. */
+  readonly setting?: (name: string) => string;
 }
+
+/** What version() says: "PostgreSQL <major.minor>" first, which drivers parse. */
+export const VERSION_TEXT = "PostgreSQL 15.0 (Sediment) on x86_64-pc-linux-gnu, compiled by Node.js, 64-bit";
 
 export const DEFAULT_SESSION: SessionInfo = { user: "postgres", database: "postgres" };
 
@@ -86,7 +91,33 @@ function niladic(name: string, value: (session: SessionInfo) => string): Resolve
   };
 }
 
+/** current_setting(name [, missing_ok]): evaluated when the statement runs, so a SET before it counts. */
+function currentSetting(args: readonly Expr[], location: number, session: SessionInfo): Expr {
+  const name = args[0] === undefined ? undefined : arg(args[0], "text");
+  const missingOk = args[1] === undefined ? undefined : arg(args[1], "bool");
+  if (name === undefined || args.length > 2 || (args.length === 2 && missingOk === undefined)) {
+    noSuchFunction("current_setting", args, location);
+  }
+  const all = missingOk === undefined ? [name] : [name, missingOk];
+  return call("text", all, true, ([n, ok]) => {
+    try {
+      return session.setting === undefined ? null : session.setting(n as string);
+    } catch (error) {
+      if (ok === true) return null;
+      throw error;
+    }
+  });
+}
+
 const FUNCTIONS: ReadonlyMap<string, Resolver> = new Map<string, Resolver>([
+  ["current_setting", currentSetting],
+  [
+    "version",
+    (args, location) => {
+      if (args.length > 0) noSuchFunction("version", args, location);
+      return constant("text", VERSION_TEXT, location);
+    },
+  ],
   ["array_position", arrayPosition],
   ["current_schemas", currentSchemas],
   ["current_schema", niladic("current_schema", () => SEARCH_PATH[0]!)],
