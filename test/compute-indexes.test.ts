@@ -198,6 +198,23 @@ describe("B-tree indexes compared with PostgreSQL", () => {
     await Promise.all([a.end(), b.end()]);
   });
 
+  it("a transaction another one waits for on a key can still insert that key again (and gets 23505 at once)", async () => {
+    const a = await connect(cluster.url);
+    const b = await connect(cluster.url);
+    await a.query("create table uq2 (k int4 primary key)");
+    await a.query("begin");
+    await a.query("insert into uq2 values (1)");
+    const second = b.query("insert into uq2 values (1)").then(
+      () => "inserted",
+      (e: { code?: string }) => e.code,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(a.query("insert into uq2 values (1)")).rejects.toMatchObject({ code: "23505" });
+    await a.query("rollback");
+    expect(await second).toBe("inserted");
+    await Promise.all([a.end(), b.end()]);
+  });
+
   it("many rows: index lookups find every row after splits, and the index survives kill -9 of the compute", async () => {
     const client = await connect(cluster.url);
     await client.query("create table big (id int4 primary key, pad text)");

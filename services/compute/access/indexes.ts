@@ -34,18 +34,26 @@ export class IndexAccess {
         await this.btree.insert(index.relfile, entry);
         continue;
       }
-      await this.keyLocks.with(`${index.relfile}:${Buffer.from(key).toString("hex")}`, async () => {
-        await this.checkUnique(tx, table, index, key, tid, keyValues);
-        await this.btree.insert(index.relfile, entry);
-      });
+      const name = `${index.relfile}:${Buffer.from(key).toString("hex")}`;
+      for (;;) {
+        // The wait happens outside the key lock, so the transaction waited for may insert the key again.
+        const holder = await this.keyLocks.with(name, async () => {
+          const waitFor = await this.checkUnique(tx, table, index, key, tid, keyValues);
+          if (waitFor === undefined) await this.btree.insert(index.relfile, entry);
+          return waitFor;
+        });
+        if (holder === undefined) break;
+        await this.txm.waitForHolder(tx, holder);
+      }
     }
   }
 
   /**
    * PostgreSQL's _bt_check_unique: a version with the same key conflicts
    * unless it is dead (inserted by an aborted transaction, or deleted by a
-   * committed one or by this one). A version another transaction is
-   * inserting or deleting is waited for, then the check starts over.
+   * committed one or by this one). Returns the xid of a transaction that
+   * is inserting or deleting a version with the key (the caller waits for it
+   * and checks again), or undefined when the key is free.
    */
   private async checkUnique(
     tx: TransactionState,
@@ -54,38 +62,30 @@ export class IndexAccess {
     key: Uint8Array,
     own: TupleId,
     keyValues: readonly Datum[],
-  ): Promise<void> {
-    restart: for (;;) {
-      for await (const entries of this.btree.scan(index.relfile, { key, inclusive: true }, { key, inclusive: true })) {
-        for (const e of entries) {
-          if (e.tid.block === own.block && e.tid.slot === own.slot) continue;
-          const v = await this.heap.readVersion(table.relfile, e.tid);
-          if (v === undefined) continue;
-          await this.txm.loadStatus([v.xmin, v.xmax]);
-          const mine = (xid: number) => xid === tx.xid;
-          if (!mine(v.xmin) && this.txm.isRunning(v.xmin)) {
-            await this.txm.waitForHolder(tx, v.xmin);
-            continue restart;
-          }
-          if (!mine(v.xmin) && !this.txm.isCommitted(v.xmin)) continue; // aborted insert
-          if (v.xmax !== 0) {
-            if (mine(v.xmax)) continue;
-            if (this.txm.isRunning(v.xmax)) {
-              await this.txm.waitForHolder(tx, v.xmax);
-              continue restart;
-            }
-            if (this.txm.isCommitted(v.xmax)) continue;
-          }
-          throw duplicateKeyError(
-            `duplicate key value violates unique constraint "${index.name}"`,
-            index.columns.map((c) => table.columns[c]!),
-            keyValues,
-            true,
-          );
+  ): Promise<number | undefined> {
+    for await (const entries of this.btree.scan(index.relfile, { key, inclusive: true }, { key, inclusive: true })) {
+      for (const e of entries) {
+        if (e.tid.block === own.block && e.tid.slot === own.slot) continue;
+        const v = await this.heap.readVersion(table.relfile, e.tid);
+        if (v === undefined) continue;
+        await this.txm.loadStatus([v.xmin, v.xmax]);
+        const mine = (xid: number) => xid === tx.xid;
+        if (!mine(v.xmin) && this.txm.isRunning(v.xmin)) return v.xmin;
+        if (!mine(v.xmin) && !this.txm.isCommitted(v.xmin)) continue; // aborted insert
+        if (v.xmax !== 0) {
+          if (mine(v.xmax)) continue;
+          if (this.txm.isRunning(v.xmax)) return v.xmax;
+          if (this.txm.isCommitted(v.xmax)) continue;
         }
+        throw duplicateKeyError(
+          `duplicate key value violates unique constraint "${index.name}"`,
+          index.columns.map((c) => table.columns[c]!),
+          keyValues,
+          true,
+        );
       }
-      return;
     }
+    return undefined;
   }
 
   /** The visible rows in `range`, in index order. */
