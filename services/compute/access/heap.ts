@@ -3,6 +3,7 @@ import {
   encodeHeapTuple,
   heapFits,
   heapSlotCount,
+  heapSlotUsed,
   heapTupleData,
   heapTupleHeader,
 } from "../../common/heap-page.js";
@@ -93,31 +94,46 @@ export class HeapStore {
     return { block: count, slot: 0 };
   }
 
-  /** The versions on one block (all of them; visibility is the caller's). */
+  /**
+   * The versions on one block (all of them but pruned slots; visibility is
+   * the caller's). The row bytes are copies: VACUUM's prune moves tuples
+   * within the page while a reader may still be awaiting between read and decode.
+   */
   async readBlock(relfile: number, block: number): Promise<HeapVersion[]> {
     const page = await this.pool.get(pageId(relfile, block));
     const out: HeapVersion[] = [];
     if (pageKind(page) !== PageKind.Heap) return out;
     const slots = heapSlotCount(page);
     for (let slot = 0; slot < slots; slot++) {
+      if (!heapSlotUsed(page, slot)) continue;
       const h = heapTupleHeader(page, slot);
-      out.push({ tid: { block, slot }, xmin: h.xmin, xmax: h.xmax, cid: h.cid, data: heapTupleData(page, slot) });
+      out.push({
+        tid: { block, slot },
+        xmin: h.xmin,
+        xmax: h.xmax,
+        cid: h.cid,
+        data: heapTupleData(page, slot).slice(),
+      });
     }
     return out;
   }
 
-  /** One version, or undefined when the slot does not exist (a tid from an index of a truncated relfile). */
+  /**
+   * One version, or undefined when the slot does not exist (a tid from an
+   * index of a truncated relfile) or was pruned by VACUUM.
+   */
   async readVersion(relfile: number, tid: TupleId): Promise<HeapVersion | undefined> {
     const page = await this.pool.get(pageId(relfile, tid.block));
-    if (pageKind(page) !== PageKind.Heap || tid.slot >= heapSlotCount(page)) return undefined;
+    if (pageKind(page) !== PageKind.Heap || !heapSlotUsed(page, tid.slot)) return undefined;
     const h = heapTupleHeader(page, tid.slot);
-    return { tid, xmin: h.xmin, xmax: h.xmax, cid: h.cid, data: heapTupleData(page, tid.slot) };
+    return { tid, xmin: h.xmin, xmax: h.xmax, cid: h.cid, data: heapTupleData(page, tid.slot).slice() };
   }
 
-  /** The header of a version whose page is cached, else undefined. */
-  peekHeader(relfile: number, tid: TupleId): VersionHeader | undefined {
+  /** The header of a version whose page is cached, undefined when it is not cached, null when the slot was pruned. */
+  peekHeader(relfile: number, tid: TupleId): VersionHeader | null | undefined {
     const page = this.pool.peek(pageId(relfile, tid.block));
     if (page === undefined) return undefined;
+    if (pageKind(page) !== PageKind.Heap || !heapSlotUsed(page, tid.slot)) return null;
     const h = heapTupleHeader(page, tid.slot);
     return { xmin: h.xmin, xmax: h.xmax, cid: h.cid };
   }

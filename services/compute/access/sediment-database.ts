@@ -225,8 +225,7 @@ export class SedimentDatabase implements Database {
     for (;;) {
       const next = this.chain.get(versionKey(table.relfile, current));
       if (next === undefined) return undefined; // deleted (or the link aged out: treated as deleted)
-      const versions = await this.heap.readBlock(table.relfile, next.block);
-      const v = versions[next.slot];
+      const v = await this.heap.readVersion(table.relfile, next);
       if (v === undefined) return undefined;
       const values = decodeRow(table.columns, v.data);
       await this.txm.loadStatus([v.xmin, v.xmax]);
