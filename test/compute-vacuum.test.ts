@@ -109,4 +109,43 @@ describe("VACUUM", () => {
     await expectRows(d, 31);
     await d.end();
   }, 120_000);
+
+  it("runs while other sessions update and insert: nothing is lost, nothing seen twice", async () => {
+    const setup = await connect();
+    await setup.query("create table acct (id int4 primary key, bal int4 not null)");
+    await setup.query(`insert into acct select g, 0 from generate_series(1, 50) g`);
+    await setup.query("create table hist (id int4 not null, delta int4 not null)");
+    const workers = await Promise.all([connect(), connect()]);
+    let stop = false;
+    const work = workers.map(async (w, n) => {
+      let i = 0;
+      while (!stop) {
+        const id = ((i++ * 7 + n * 13) % 50) + 1;
+        await w.query("begin");
+        await w.query("update acct set bal = bal + 1 where id = $1", [id]);
+        await w.query("insert into hist values ($1, 1)", [id]);
+        await w.query("commit");
+      }
+    });
+    const vacuums = await connect();
+    for (let round = 0; round < 15; round++) {
+      await vacuums.query("vacuum acct, hist");
+      await sleep(50);
+    }
+    stop = true;
+    await Promise.all(work);
+    await vacuums.query("vacuum acct");
+    const sums = await setup.query(
+      "select (select sum(bal) from acct) as a, (select count(*) from hist) as h, (select count(*) from acct) as n",
+    );
+    expect(Number(sums.rows[0].h)).toBeGreaterThan(10);
+    expect(sums.rows[0].a).toBe(sums.rows[0].h);
+    expect(sums.rows[0].n).toBe("50");
+    for (const id of [1, 25, 50]) {
+      const viaIndex = await setup.query("select bal from acct where id = $1", [id]);
+      const viaHist = await setup.query("select count(*) as c from hist where id = $1", [id]);
+      expect(viaIndex.rows).toEqual([{ bal: Number(viaHist.rows[0].c) }]);
+    }
+    for (const c of [setup, vacuums, ...workers]) await c.end();
+  }, 120_000);
 });
