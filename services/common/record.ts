@@ -49,9 +49,15 @@ export enum RecordKind {
   BtreeWrite = 8,
   /** B-tree metapage: set root and height. Payload: u32 root, u32 height. */
   BtreeMetaSet = 9,
+  /**
+   * Heap: VACUUM's prune. The listed line pointers become unused and the
+   * remaining tuples are packed at the end of the page (heapPrune). Payload:
+   * u16 slots, at least one.
+   */
+  HeapPrune = 10,
 }
 
-export const RECORD_KIND_MAX = RecordKind.BtreeMetaSet;
+export const RECORD_KIND_MAX = RecordKind.HeapPrune;
 
 export interface LogRecord {
   readonly lsn: Lsn;

@@ -11,7 +11,7 @@ import {
 import { getU16, getU32, getU64, setU16, setU32, setU64, view } from "./bytes.js";
 import { XidStatus, clogSetStatus } from "./clog-page.js";
 import { controlWriteBody } from "./control-page.js";
-import { heapAppendTuple, heapSetXmax } from "./heap-page.js";
+import { heapAppendTuple, heapPrune, heapSetXmax } from "./heap-page.js";
 import type { Xid } from "./ids.js";
 import { formatLsn } from "./lsn.js";
 import {
@@ -89,6 +89,13 @@ export function redoInPlace(page: Uint8Array, record: LogRecord): void {
       assert(p.length === 8, "bad BtreeMetaSet payload");
       btreeSetMeta(page, { root: dv.getUint32(0, true), height: dv.getUint32(4, true) });
       break;
+    case RecordKind.HeapPrune: {
+      assert(p.length >= 2 && p.length % 2 === 0, "bad HeapPrune payload");
+      const slots: number[] = [];
+      for (let at = 0; at < p.length; at += 2) slots.push(dv.getUint16(at, true));
+      heapPrune(page, slots);
+      break;
+    }
     default:
       assert(false, () => `unknown record kind ${record.kind}`);
   }
@@ -115,6 +122,14 @@ export function heapSetXmaxPayload(slot: number, xmax: Xid, infomask: number): U
   dv.setUint16(0, slot, true);
   setU64(dv, 2, xmax);
   dv.setUint16(10, infomask, true);
+  return out;
+}
+
+/** The slots VACUUM frees on one heap page. */
+export function heapPrunePayload(slots: readonly number[]): Uint8Array {
+  const out = new Uint8Array(2 * slots.length);
+  const dv = view(out);
+  for (const [i, slot] of slots.entries()) dv.setUint16(2 * i, slot, true);
   return out;
 }
 

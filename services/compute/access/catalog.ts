@@ -155,6 +155,16 @@ export class Catalog {
     return this.tableOf(tx, entry);
   }
 
+  /** The user tables visible to `tx`, by name. */
+  async userTables(tx: TransactionState): Promise<Table[]> {
+    const out: Table[] = [];
+    for (const name of [...this.byName.keys()].sort()) {
+      const entry = await this.visibleEntry(tx, name);
+      if (entry !== undefined && entry.index === undefined) out.push(await this.tableOf(tx, entry));
+    }
+    return out;
+  }
+
   async lookupIndex(tx: TransactionState, name: string): Promise<{ table: Table; index: Index } | undefined> {
     const entry = await this.visibleEntry(tx, name);
     if (entry?.index === undefined) return undefined;

@@ -117,6 +117,16 @@ export interface AccessError extends Error {
 
 export type WriteOutcome = "ok" | "gone";
 
+/** What VACUUM of one table did, for VACUUM VERBOSE. */
+export interface VacuumResult {
+  /** Heap blocks scanned. */
+  readonly pages: number;
+  /** Dead versions pruned (and their index entries removed). */
+  readonly removed: number;
+  /** Versions left in place (live, or still visible to some snapshot). */
+  readonly remaining: number;
+}
+
 export interface Database {
   begin(isolation?: IsolationLevel): Transaction;
   /**
@@ -170,4 +180,15 @@ export interface Database {
    * re-checks its WHERE on it and retries, as PostgreSQL's EvalPlanQual does.
    */
   newerVersion(tx: Transaction, table: Table, tid: TupleId): Promise<Row | undefined>;
+
+  /**
+   * VACUUM of one table: removes the versions no snapshot can see any more
+   * (index entries first, then one prune record per page) so their space is
+   * used again. System catalogs are left alone.
+   */
+  vacuum(tx: Transaction, table: Table): Promise<VacuumResult>;
+  /** The user tables visible to `tx` (VACUUM without a table list). */
+  userTables(tx: Transaction): Promise<readonly Table[]>;
+  /** The size of the table's heap in bytes (blocks × 8192), as pg_relation_size reports it. */
+  relationSize(tx: Transaction, table: Table): Promise<number>;
 }

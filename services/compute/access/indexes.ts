@@ -29,6 +29,7 @@ export class IndexAccess {
     for (const index of table.indexes) {
       const keyValues = index.columns.map((c): Datum => values[c] ?? null);
       const key = encodeIndexKey(keyTypes(table, index), keyValues);
+
       const entry: IndexEntry = { key, tid };
       if (!index.unique || keyValues.includes(null)) {
         await this.btree.insert(index.relfile, entry);
@@ -45,6 +46,19 @@ export class IndexAccess {
         if (holder === undefined) break;
         await this.txm.waitForHolder(tx, holder);
       }
+    }
+  }
+
+  /**
+   * VACUUM: removes the entries of a heap version from every index of its
+   * table, before the version is pruned. The keys are recomputed from the
+   * version's values exactly as insertEntries made them; an entry that is
+   * not there (an insert that failed halfway, an entry an index scan already
+   * removed) is skipped.
+   */
+  async deleteEntries(table: Table, tid: TupleId, values: readonly Datum[]): Promise<void> {
+    for (const index of table.indexes) {
+      await this.btree.delete(index.relfile, { key: indexKeyOf(table, index, values), tid });
     }
   }
 
@@ -166,6 +180,14 @@ export class IndexAccess {
   create(index: Index): Promise<void> {
     return this.btree.create(index.relfile);
   }
+}
+
+/** The key of a row's entry in `index`, as insertEntries encodes it. */
+export function indexKeyOf(table: Table, index: Index, values: readonly Datum[]): Uint8Array {
+  return encodeIndexKey(
+    keyTypes(table, index),
+    index.columns.map((c): Datum => values[c] ?? null),
+  );
 }
 
 function keyTypes(table: Table, index: Index): IndexKeyType[] {

@@ -23,6 +23,7 @@ export async function deleteVersion(
     await heap.pin(relfile, tid);
     const h = heap.peekHeader(relfile, tid);
     if (h === undefined) continue; // evicted between the read and now
+    if (h === null) return "gone"; // pruned by VACUUM: its deleter committed long ago
     if (h.xmax === xid) return "gone";
     if (h.xmax !== 0 && txm.isRunning(h.xmax)) {
       await txm.waitForHolder(tx, h.xmax);

@@ -1,5 +1,6 @@
 import { type Xid, relFile } from "../../common/ids.js";
 import type { Lsn } from "../../common/lsn.js";
+import { PAGE_SIZE_BYTES } from "../../common/page.js";
 import { AccessFailure } from "./access-error.js";
 import { BtreeStore } from "./btree.js";
 import { BufferPool, type DurableView, type PageSource } from "./buffer-pool.js";
@@ -17,6 +18,7 @@ import type {
   Table,
   Transaction,
   TupleId,
+  VacuumResult,
   WriteOutcome,
 } from "./database.js";
 import { HEAP_ROW_BYTES_MAX, HeapStore } from "./heap.js";
@@ -62,6 +64,8 @@ export interface DatabaseOptions {
  */
 export class SedimentDatabase implements Database {
   private readonly chain = new Map<string, TupleId>();
+  /** The VACUUM running on each relfile: a second one waits for it rather than pruning the same slots. */
+  private readonly vacuuming = new Map<number, Promise<unknown>>();
   private generation = 0;
   /** Transactions that changed the catalog: their end moves the generation too. */
   private readonly catalogWriters = new WeakSet<Transaction>();
@@ -225,8 +229,7 @@ export class SedimentDatabase implements Database {
     for (;;) {
       const next = this.chain.get(versionKey(table.relfile, current));
       if (next === undefined) return undefined; // deleted (or the link aged out: treated as deleted)
-      const versions = await this.heap.readBlock(table.relfile, next.block);
-      const v = versions[next.slot];
+      const v = await this.heap.readVersion(table.relfile, next);
       if (v === undefined) return undefined;
       const values = decodeRow(table.columns, v.data);
       await this.txm.loadStatus([v.xmin, v.xmax]);
@@ -237,6 +240,73 @@ export class SedimentDatabase implements Database {
       }
       return { tid: next, values };
     }
+  }
+
+  async vacuum(tx: Transaction, table: Table): Promise<VacuumResult> {
+    state(tx);
+    if (table.system === true) return { pages: 0, removed: 0, remaining: 0 };
+    const before = this.vacuuming.get(table.relfile) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(() => this.vacuumTable(table));
+    this.vacuuming.set(table.relfile, run);
+    try {
+      return await run;
+    } finally {
+      if (this.vacuuming.get(table.relfile) === run) this.vacuuming.delete(table.relfile);
+    }
+  }
+
+  /**
+   * One pass over the heap with one horizon (a version dead below it stays
+   * dead): per block, the dead versions' index entries go first, then one
+   * HeapPrune MTR, so no index entry ever names a slot that holds nothing
+   * while VACUUM runs (index scans treat that as dead anyway), and never a
+   * slot that holds another row (slots are not reused). Update links from or
+   * to the pruned versions are dropped at the end.
+   */
+  private async vacuumTable(table: Table): Promise<VacuumResult> {
+    const horizon = this.txm.horizon();
+    const blocks = await this.heap.blockCount(table.relfile);
+    const pruned = new Set<string>();
+    let removed = 0;
+    let remaining = 0;
+    for (let block = 0; block < blocks; block++) {
+      await this.log.whenCanAppend();
+      const versions = await this.heap.readBlock(table.relfile, block);
+      await this.txm.loadStatus(versions.flatMap((v) => [v.xmin, v.xmax]));
+      const dead = versions.filter((v) => this.txm.isDeadToAll(v, horizon));
+      remaining += versions.length - dead.length;
+      if (dead.length === 0) continue;
+      for (const v of dead) {
+        await this.indexes.deleteEntries(table, v.tid, decodeRow(table.columns, v.data));
+        pruned.add(versionKey(table.relfile, v.tid));
+      }
+      removed += await this.heap.prune(
+        table.relfile,
+        block,
+        dead.map((v) => v.tid.slot),
+      );
+    }
+    this.dropChainLinks(table.relfile, pruned);
+    return { pages: blocks, removed, remaining };
+  }
+
+  /** Forgets update links from or to pruned versions (a reverse lookup by scanning: once per VACUUM). */
+  private dropChainLinks(relfile: number, pruned: ReadonlySet<string>): void {
+    if (pruned.size === 0) return;
+    const prefix = `${relfile}:`;
+    for (const [key, next] of this.chain) {
+      if (!key.startsWith(prefix)) continue;
+      if (pruned.has(key) || pruned.has(versionKey(relfile, next))) this.chain.delete(key);
+    }
+  }
+
+  userTables(tx: Transaction): Promise<readonly Table[]> {
+    return this.catalog.userTables(state(tx));
+  }
+
+  async relationSize(tx: Transaction, table: Table): Promise<number> {
+    state(tx);
+    return (await this.heap.blockCount(table.relfile)) * PAGE_SIZE_BYTES;
   }
 }
 

@@ -48,8 +48,17 @@ const VACUUM_OPTIONS = new Set([
   "buffer_usage_limit",
 ]);
 
+/** A boolean option's value as PostgreSQL's defGetBoolean reads it: no value is true. */
+function optionIsTrue(arg: Node | undefined): boolean {
+  if (arg === undefined) return true;
+  if ("Integer" in arg) return (arg.Integer.ival ?? 0) !== 0;
+  const text = "String" in arg ? (arg.String.sval ?? "") : "Boolean" in arg ? String(arg.Boolean.boolval === true) : "";
+  return !["false", "off", "no", "0"].includes(text.toLowerCase());
+}
+
 export async function analyzeVacuum(s: VacuumStmt, env: AnalyzeEnv): Promise<VacuumQuery> {
   let analyze = s.is_vacuumcmd !== true;
+  let verbose = false;
   for (const node of s.options ?? []) {
     const def = "DefElem" in node ? node.DefElem : undefined;
     const name = def?.defname ?? "";
@@ -58,6 +67,7 @@ export async function analyzeVacuum(s: VacuumStmt, env: AnalyzeEnv): Promise<Vac
       throw sqlError(Code.syntaxError, `unrecognized ${what} option "${name}"`, def?.location);
     }
     if (name === "analyze") analyze = true;
+    if (name === "verbose") verbose = optionIsTrue(def?.arg);
   }
   const tables: Table[] = [];
   for (const node of s.rels ?? []) {
@@ -65,7 +75,7 @@ export async function analyzeVacuum(s: VacuumStmt, env: AnalyzeEnv): Promise<Vac
     if (rel?.relation === undefined) throw notSupported("this VACUUM target", nodeLocation(node));
     tables.push(await tableOf(rel.relation, env));
   }
-  return { kind: "vacuum", vacuum: s.is_vacuumcmd === true, analyze, tables };
+  return { kind: "vacuum", vacuum: s.is_vacuumcmd === true, analyze, verbose, tables };
 }
 
 /** Column names of an index or key → positions in the table (42703 for a missing one). */

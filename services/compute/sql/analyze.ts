@@ -13,6 +13,7 @@ import { analyzeDelete, analyzeInsert, analyzeUpdate } from "./analyze-dml.js";
 import { analyzeExpr, typeOfTypeName } from "./analyze-expr.js";
 import type { AnalyzeEnv } from "./analyze-relation.js";
 import { checkSchema } from "./analyze-relation.js";
+import { relationSizeQuery } from "./analyze-relation-size.js";
 import { analyzeSelect } from "./analyze-select.js";
 import { analyzeSet, analyzeShow } from "./analyze-settings.js";
 import { coerce } from "./casts.js";
@@ -65,7 +66,10 @@ const STATEMENT_NAMES: Readonly<Record<string, string>> = {
 };
 
 export async function analyzeStatement(node: Node, env: AnalyzeEnv): Promise<Query> {
-  if ("SelectStmt" in node) return sleepQuery(node.SelectStmt, env) ?? analyzeSelect(node.SelectStmt, env);
+  if ("SelectStmt" in node) {
+    const special = sleepQuery(node.SelectStmt, env) ?? (await relationSizeQuery(node.SelectStmt, env));
+    return special ?? analyzeSelect(node.SelectStmt, env);
+  }
   if ("InsertStmt" in node) return analyzeInsert(node.InsertStmt, env);
   if ("UpdateStmt" in node) return analyzeUpdate(node.UpdateStmt, env);
   if ("DeleteStmt" in node) return analyzeDelete(node.DeleteStmt, env);

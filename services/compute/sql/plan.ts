@@ -20,6 +20,7 @@ import type {
   FromNode,
   JoinKind,
   Query,
+  RelationSizeQuery,
   RollbackQuery,
   SelectQuery,
   SetQuery,
@@ -172,6 +173,7 @@ export interface CopyToPlan {
 export type Plan =
   | SelectPlan
   | SleepPlan
+  | RelationSizeQuery
   | InsertPlan
   | UpdatePlan
   | DeletePlan
@@ -194,6 +196,7 @@ export type Plan =
 /** The columns a statement returns, or null (no RowDescription: NoData). */
 export function resultColumns(q: Query): readonly ResultColumn[] | null {
   if (q.kind === "sleep") return [{ name: q.name, type: "void", typmod: -1, tableOid: 0, attnum: 0 }];
+  if (q.kind === "relation-size") return [{ name: q.name, type: "int8", typmod: -1, tableOid: 0, attnum: 0 }];
   if (q.kind === "explain") return [{ name: "QUERY PLAN", type: "text", typmod: -1, tableOid: 0, attnum: 0 }];
   if (q.kind === "show") {
     const names = q.name === undefined ? ["name", "setting", "description"] : [q.name];
@@ -241,6 +244,7 @@ export function queryTables(q: Query): readonly Table[] {
     case "delete":
       return [q.relation.table];
     case "create-index":
+    case "relation-size":
       return [q.table];
     case "truncate":
     case "vacuum":

@@ -116,6 +116,13 @@ export interface SleepQuery {
   readonly seconds: Expr | number;
 }
 
+/** `SELECT pg_relation_size('table')`: the heap's size in bytes (analyze-relation-size.ts). */
+export interface RelationSizeQuery {
+  readonly kind: "relation-size";
+  readonly name: string;
+  readonly table: Table;
+}
+
 export interface InsertQuery {
   readonly kind: "insert";
   readonly table: Table;
@@ -187,11 +194,13 @@ export interface TruncateQuery {
   readonly tables: readonly Table[];
 }
 
-/** VACUUM and/or ANALYZE: checked, then nothing to do yet (no dead-tuple pruning, no statistics). */
+/** VACUUM and/or ANALYZE: VACUUM prunes dead versions (execute-vacuum.ts); ANALYZE keeps no statistics yet. */
 export interface VacuumQuery {
   readonly kind: "vacuum";
   readonly vacuum: boolean;
   readonly analyze: boolean;
+  /** VACUUM VERBOSE: an INFO per table. */
+  readonly verbose: boolean;
   readonly tables: readonly Table[];
 }
 
@@ -262,6 +271,7 @@ export interface CopyToQuery {
 export type Query =
   | SelectQuery
   | SleepQuery
+  | RelationSizeQuery
   | InsertQuery
   | UpdateQuery
   | DeleteQuery

@@ -8,6 +8,7 @@ import { runDelete, runInsert, runUpdate } from "./execute.js";
 import { alterTable, createIndex, createTable, dropIndexes, dropTables, truncate } from "./execute-ddl.js";
 import { runInsertSelect } from "./execute-insert-select.js";
 import { selectRows } from "./execute-select.js";
+import { runVacuum } from "./execute-vacuum.js";
 import type { Execution } from "./execution.js";
 import { CommandExecution, RowsExecution } from "./execution.js";
 import { explainLines } from "./explain.js";
@@ -72,6 +73,12 @@ export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
       return new RowsExecution(() => selectRows(p, ctx), inputs.columns ?? [], inputs.formats);
     case "sleep":
       return new RowsExecution(() => sleepRows(p, ctx), inputs.columns ?? [], inputs.formats);
+    case "relation-size": {
+      const rows = async function* () {
+        yield [[BigInt(await db.relationSize(scope.transaction(), p.table))]];
+      };
+      return new RowsExecution(rows, inputs.columns ?? [], inputs.formats);
+    }
     case "insert":
       return write("INSERT", async () =>
         insertTag(p.select === undefined ? await runInsert(p, ctx) : await runInsertSelect(p.table, p.select, ctx)),
@@ -93,11 +100,12 @@ export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
     case "truncate":
       return write("TRUNCATE TABLE", () => truncate(p, db, scope.transaction()));
     case "vacuum":
-      return new CommandExecution(async () => {
+      return new CommandExecution(async (out) => {
         const command = p.vacuum ? "VACUUM" : "ANALYZE";
         if (p.vacuum && txn.blockState === "block") {
           throw sqlError(Code.activeSqlTransaction, "VACUUM cannot run inside a transaction block");
         }
+        await runVacuum(p, db, scope.transaction(), (n) => out.notice(n));
         return command;
       });
     case "set":

@@ -12,6 +12,7 @@ import type {
   Table,
   Transaction,
   TupleId,
+  VacuumResult,
   WriteOutcome,
 } from "../../access/database.js";
 import { compareValues } from "../operators.js";
@@ -280,6 +281,23 @@ export class MemoryDatabase implements Database {
     if (outcome === "ok")
       this.heap(table).push({ xmin: t.id, cmin: t.cid, xmax: undefined, cmax: 0, values: [...values] });
     return outcome;
+  }
+
+  /** Nothing is pruned here: dead versions stay in the arrays. */
+  async vacuum(tx: Transaction, _table: Table): Promise<VacuumResult> {
+    this.tx(tx);
+    return { pages: 0, removed: 0, remaining: 0 };
+  }
+
+  async userTables(tx: Transaction): Promise<readonly Table[]> {
+    const t = this.tx(tx);
+    return this.catalog.filter((e) => this.visible(t, e)).map((e) => e.table);
+  }
+
+  /** 8 KiB per PAGE_ROWS versions, as the tids count them. */
+  async relationSize(tx: Transaction, table: Table): Promise<number> {
+    this.tx(tx);
+    return Math.ceil(this.heap(table).length / PAGE_ROWS) * 8192;
   }
 
   /** Update links are not kept here: a row changed meanwhile counts as deleted. */
