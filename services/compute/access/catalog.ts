@@ -74,7 +74,7 @@ export class Catalog {
     try {
       await this.loadAs(tx);
     } finally {
-      // Read-only: ending it only takes its snapshot out of the horizon.
+      // Read-only: ending it only takes its snapshot out of the global xmin.
       await this.txm.commit(tx);
     }
   }

@@ -114,9 +114,9 @@ export class IndexAccess {
       await this.txm.loadStatus(versions.flatMap((v) => (v === undefined ? [] : [v.xmin, v.xmax])));
       const rows: Row[] = [];
       const dead: IndexEntry[] = [];
-      const horizon = this.txm.horizon();
+      const globalXmin = this.txm.globalXmin();
       versions.forEach((v, i) => {
-        if (v === undefined || this.txm.isDeadToAll(v, horizon)) {
+        if (v === undefined || this.txm.isDeadToAll(v, globalXmin)) {
           dead.push(entries[i]!);
         } else if (this.txm.isVisible(tx, v, versionKey(table.relfile, v.tid))) {
           rows.push({ tid: v.tid, values: decodeRow(table.columns, v.data) });

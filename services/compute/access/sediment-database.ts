@@ -256,7 +256,7 @@ export class SedimentDatabase implements Database {
   }
 
   /**
-   * One pass over the heap with one horizon (a version dead below it stays
+   * One pass over the heap with one global xmin (a version dead below it stays
    * dead): per block, the dead versions' index entries go first, then one
    * HeapPrune MTR, so no index entry ever names a slot that holds nothing
    * while VACUUM runs (index scans treat that as dead anyway), and never a
@@ -264,7 +264,7 @@ export class SedimentDatabase implements Database {
    * to the pruned versions are dropped at the end.
    */
   private async vacuumTable(table: Table): Promise<VacuumResult> {
-    const horizon = this.txm.horizon();
+    const globalXmin = this.txm.globalXmin();
     const blocks = await this.heap.blockCount(table.relfile);
     const pruned = new Set<string>();
     let removed = 0;
@@ -273,7 +273,7 @@ export class SedimentDatabase implements Database {
       await this.log.whenCanAppend();
       const versions = await this.heap.readBlock(table.relfile, block);
       await this.txm.loadStatus(versions.flatMap((v) => [v.xmin, v.xmax]));
-      const dead = versions.filter((v) => this.txm.isDeadToAll(v, horizon));
+      const dead = versions.filter((v) => this.txm.isDeadToAll(v, globalXmin));
       remaining += versions.length - dead.length;
       if (dead.length === 0) continue;
       for (const v of dead) {

@@ -87,7 +87,7 @@ export interface VersionHeader {
  */
 export class TransactionManager {
   private readonly running = new Map<number, TransactionState>();
-  /** Every transaction begun and not ended, with or without an xid: their snapshots bound the horizon. */
+  /** Every transaction begun and not ended, with or without an xid: their snapshots bound the global xmin. */
   private readonly active = new Set<TransactionState>();
   private readonly status = new Map<number, XidStatus>();
   private readonly waiters = new Map<number, (() => void)[]>();
@@ -109,23 +109,23 @@ export class TransactionManager {
    * ended by every snapshot in use, so a version deleted by a committed xid
    * below it is dead to everyone, now and later.
    */
-  horizon(): number {
-    let horizon = this.counters.peek("xid");
+  globalXmin(): number {
+    let xmin = this.counters.peek("xid");
     for (const tx of this.active) {
-      horizon = Math.min(horizon, tx.snapshot.xmax);
-      for (const xid of tx.snapshot.running) horizon = Math.min(horizon, xid);
+      xmin = Math.min(xmin, tx.snapshot.xmax);
+      for (const xid of tx.snapshot.running) xmin = Math.min(xmin, xid);
     }
-    for (const xid of this.running.keys()) horizon = Math.min(horizon, xid);
-    return horizon;
+    for (const xid of this.running.keys()) xmin = Math.min(xmin, xid);
+    return xmin;
   }
 
   /**
    * Whether no snapshot can ever see the version (status must be loaded):
-   * its inserter aborted, or its deleter committed below `horizon`.
+   * its inserter aborted, or its deleter committed below `globalXmin`.
    */
-  isDeadToAll(v: VersionHeader, horizon: number): boolean {
+  isDeadToAll(v: VersionHeader, globalXmin: number): boolean {
     if (!this.running.has(v.xmin) && !this.isCommitted(v.xmin)) return true;
-    return v.xmax !== 0 && v.xmax < horizon && this.isCommitted(v.xmax);
+    return v.xmax !== 0 && v.xmax < globalXmin && this.isCommitted(v.xmax);
   }
 
   takeSnapshot(): Snapshot {
