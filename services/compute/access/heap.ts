@@ -14,6 +14,7 @@ import { heapInsertPayload, heapPrunePayload, heapSetXmaxPayload, pageInitPayloa
 import type { BufferPool } from "./buffer-pool.js";
 import type { TupleId } from "./database.js";
 import { type LogAppender, Mtr } from "./mtr.js";
+import { RelationSizes } from "./relation-size.js";
 import type { VersionHeader } from "./xact.js";
 
 export interface HeapVersion extends VersionHeader {
@@ -33,44 +34,19 @@ export const HEAP_ROW_BYTES_MAX = 8192 - 24 - 4 - TUPLE_HEADER_BYTES;
  * space map that starts empty after a restart, until the next VACUUM).
  */
 export class HeapStore {
-  private readonly nblocks = new Map<number, number>();
+  private readonly sizes: RelationSizes;
   /** Per relfile, blocks VACUUM pruned that may take new tuples, in the order they were freed. */
   private readonly withSpace = new Map<number, Set<number>>();
-  private readonly probing = new Map<number, Promise<number>>();
 
   constructor(
     private readonly pool: BufferPool,
     private readonly log: LogAppender,
-  ) {}
-
-  async blockCount(relfile: number): Promise<number> {
-    const known = this.nblocks.get(relfile);
-    if (known !== undefined) return known;
-    let probe = this.probing.get(relfile);
-    if (probe === undefined) {
-      probe = this.probeBlockCount(relfile).finally(() => this.probing.delete(relfile));
-      this.probing.set(relfile, probe);
-    }
-    const found = await probe;
-    if (!this.nblocks.has(relfile)) this.nblocks.set(relfile, found);
-    return this.nblocks.get(relfile)!;
+  ) {
+    this.sizes = new RelationSizes(pool);
   }
 
-  private async formatted(relfile: number, block: number): Promise<boolean> {
-    return pageKind(await this.pool.get(pageId(relfile, block))) !== PageKind.Uninitialized;
-  }
-
-  private async probeBlockCount(relfile: number): Promise<number> {
-    if (!(await this.formatted(relfile, 0))) return 0;
-    let high = 1;
-    while (await this.formatted(relfile, high)) high *= 2;
-    let low = high / 2; // formatted; high is not
-    while (high - low > 1) {
-      const mid = Math.floor((low + high) / 2);
-      if (await this.formatted(relfile, mid)) low = mid;
-      else high = mid;
-    }
-    return high;
+  blockCount(relfile: number): Promise<number> {
+    return this.sizes.count(relfile);
   }
 
   /** Inserts a tuple version; returns where it went. One MTR (two when the relation grows). */
@@ -80,7 +56,7 @@ export class HeapStore {
     if (reused !== undefined) return reused;
     let count = await this.blockCount(relfile);
     if (count > 0) await this.pool.get(pageId(relfile, count - 1));
-    count = this.nblocks.get(relfile)!; // may have grown while we waited
+    count = this.sizes.known(relfile)!; // may have grown while we waited
     const last = count > 0 ? this.pool.peek(pageId(relfile, count - 1)) : undefined;
     if (last !== undefined && heapFits(last, tuple.length)) {
       const slot = heapSlotCount(last);
@@ -95,7 +71,7 @@ export class HeapStore {
       .change(page, RecordKind.PageInit, pageInitPayload(PageKind.Heap))
       .change(page, RecordKind.HeapInsert, heapInsertPayload(0, tuple))
       .commit();
-    this.nblocks.set(relfile, count + 1);
+    this.sizes.set(relfile, count + 1);
     return { block: count, slot: 0 };
   }
 

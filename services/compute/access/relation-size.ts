@@ -5,8 +5,8 @@ import type { BufferPool } from "./buffer-pool.js";
 /**
  * Block counts of relations, found once and tracked in memory (design
  * section 6: sizes are not stored; blocks are formatted in order, so the
- * first block storage returns unformatted is the end). The same scheme as
- * HeapStore's; indexes extend by whole splits, so they keep their own map.
+ * first block storage returns unformatted is the end). HeapStore and
+ * BtreeStore each keep one (a relfile is a heap or an index, never both).
  */
 export class RelationSizes {
   private readonly nblocks = new Map<number, number>();
