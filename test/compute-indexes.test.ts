@@ -1,5 +1,6 @@
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sameAsPostgres as compare, connectText } from "./support/compare-postgres.js";
 import { type LocalCluster, startLocalCluster } from "./support/local-cluster.js";
 import { type VanillaPostgres, startVanillaPostgres } from "./support/vanilla-postgres.js";
 
@@ -18,39 +19,8 @@ afterAll(async () => {
   await Promise.all([cluster?.stop(), vanilla?.stop()]);
 });
 
-type Outcome = { command: string | null; rows: unknown[][] } | { error: string; message: string; detail?: string };
-
-async function connect(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, types: { getTypeParser: () => (v: string) => v } });
-  await client.connect();
-  return client;
-}
-
-async function runAll(url: string, statements: readonly string[]): Promise<Outcome[]> {
-  const client = await connect(url);
-  const out: Outcome[] = [];
-  try {
-    for (const sql of statements) {
-      try {
-        const r = await client.query({ text: sql, rowMode: "array" });
-        out.push({ command: r.command, rows: r.rows as unknown[][] });
-      } catch (error) {
-        const e = error as { code?: string; message: string; detail?: string };
-        out.push({ error: e.code ?? "?", message: e.message, ...(e.detail !== undefined && { detail: e.detail }) });
-      }
-    }
-  } finally {
-    await client.end();
-  }
-  return out;
-}
-
-async function sameAsPostgres(script: readonly string[]): Promise<void> {
-  const [ours, theirs] = await Promise.all([runAll(cluster.url, script), runAll(vanilla.url, script)]);
-  for (let i = 0; i < script.length; i++) {
-    expect({ sql: script[i], outcome: ours[i] }).toEqual({ sql: script[i], outcome: theirs[i] });
-  }
-}
+const sameAsPostgres = (script: readonly string[]) => compare(cluster.url, vanilla.url, script);
+const connect = connectText;
 
 describe("B-tree indexes compared with PostgreSQL", () => {
   it("primary keys, unique and plain indexes: lookups, ranges, duplicates, NULLs", async () => {

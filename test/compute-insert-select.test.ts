@@ -1,5 +1,5 @@
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { sameAsPostgres as compare } from "./support/compare-postgres.js";
 import { type LocalCluster, startLocalCluster } from "./support/local-cluster.js";
 import { type VanillaPostgres, startVanillaPostgres } from "./support/vanilla-postgres.js";
 
@@ -21,34 +21,7 @@ afterAll(async () => {
   await Promise.all([cluster?.stop(), vanilla?.stop()]);
 });
 
-type Outcome = { command: string | null; rows: unknown[][] } | { error: string; message: string; detail?: string };
-
-async function runAll(url: string, statements: readonly string[]): Promise<Outcome[]> {
-  const client = new pg.Client({ connectionString: url, types: { getTypeParser: () => (v: string) => v } });
-  await client.connect();
-  const out: Outcome[] = [];
-  try {
-    for (const sql of statements) {
-      try {
-        const r = await client.query({ text: sql, rowMode: "array" });
-        out.push({ command: r.command, rows: r.rows as unknown[][] });
-      } catch (error) {
-        const e = error as { code?: string; message: string; detail?: string };
-        out.push({ error: e.code ?? "?", message: e.message, ...(e.detail !== undefined && { detail: e.detail }) });
-      }
-    }
-  } finally {
-    await client.end();
-  }
-  return out;
-}
-
-async function sameAsPostgres(script: readonly string[]): Promise<void> {
-  const [ours, theirs] = await Promise.all([runAll(cluster.url, script), runAll(vanilla.url, script)]);
-  for (let i = 0; i < script.length; i++) {
-    expect({ sql: script[i], outcome: ours[i] }).toEqual({ sql: script[i], outcome: theirs[i] });
-  }
-}
+const sameAsPostgres = (script: readonly string[]) => compare(cluster.url, vanilla.url, script);
 
 describe("INSERT … SELECT and generate_series compared with PostgreSQL", () => {
   it("unique violations, self-insert over many pages, transactions", async () => {
