@@ -4,8 +4,9 @@ import { InvariantError } from "./assert.js";
 import {
   TUPLE_HEADER_BYTES,
   encodeHeapTuple,
-  heapFits,
+  heapFitsTuple,
   heapFreeBytes,
+  heapInsertSlot,
   heapSlotCount,
   heapSlotUsed,
   heapTupleData,
@@ -74,8 +75,8 @@ describe("heap prune (VACUUM)", () => {
               { xmin: op.xmin as Xid, xmax: 0 as Xid, cid: 0, infomask: 0, natts: 1 },
               op.data,
             );
-            if (!heapFits(w.page, tuple.length)) continue;
-            const slot = heapSlotCount(w.page);
+            if (!heapFitsTuple(w.page, tuple.length)) continue;
+            const slot = heapInsertSlot(w.page);
             w.apply(RecordKind.HeapInsert, heapInsertPayload(slot, tuple));
             model.set(slot, tuple);
             continue;
@@ -90,7 +91,7 @@ describe("heap prune (VACUUM)", () => {
             freed += model.get(s)!.length;
             model.delete(s);
           }
-          w.apply(RecordKind.HeapPrune, heapPrunePayload(slots));
+          w.apply(RecordKind.HeapPrune, heapPrunePayload({ unused: slots, redirects: [] }));
           expect(heapFreeBytes(w.page)).toBe(before + freed);
           expect(heapSlotCount(w.page)).toBe(slotCount);
         }
@@ -117,9 +118,13 @@ describe("heap prune (VACUUM)", () => {
     const tuple = encodeHeapTuple({ xmin: 5 as Xid, xmax: 0 as Xid, cid: 0, infomask: 0, natts: 1 }, Uint8Array.of(1));
     w.apply(RecordKind.HeapInsert, heapInsertPayload(0, tuple));
     w.apply(RecordKind.HeapInsert, heapInsertPayload(1, tuple));
-    const pruned = w.apply(RecordKind.HeapPrune, heapPrunePayload([0]));
-    expect(() => w.apply(RecordKind.HeapPrune, heapPrunePayload([0]), pruned)).toThrow(InvariantError);
-    expect(() => w.apply(RecordKind.HeapPrune, heapPrunePayload([2]), pruned)).toThrow(InvariantError);
+    const pruned = w.apply(RecordKind.HeapPrune, heapPrunePayload({ unused: [0], redirects: [] }));
+    expect(() => w.apply(RecordKind.HeapPrune, heapPrunePayload({ unused: [0], redirects: [] }), pruned)).toThrow(
+      InvariantError,
+    );
+    expect(() => w.apply(RecordKind.HeapPrune, heapPrunePayload({ unused: [2], redirects: [] }), pruned)).toThrow(
+      InvariantError,
+    );
     expect(() => w.apply(RecordKind.HeapPrune, new Uint8Array(0), pruned)).toThrow(InvariantError);
     expect(() => w.apply(RecordKind.HeapSetXmax, heapSetXmaxPayload(0, 9 as Xid, 0), pruned)).toThrow(InvariantError);
     expect(() => heapTupleHeader(pruned, 0)).toThrow(InvariantError);

@@ -29,7 +29,7 @@ const FLAG_ENDS_MTR = 1;
 export enum RecordKind {
   /** Format a page: payload u8 page kind. Only valid on a page that has no LSN yet. */
   PageInit = 1,
-  /** Heap: add a tuple at the next line pointer. Payload: u16 slot, tuple bytes. */
+  /** Heap: add a tuple at an unused or the next line pointer (heapInsertSlot). Payload: u16 slot, tuple bytes. */
   HeapInsert = 2,
   /** Heap: set a tuple's xmax and infomask. Payload: u16 slot, u64 xmax, u16 infomask. */
   HeapSetXmax = 3,
@@ -50,14 +50,21 @@ export enum RecordKind {
   /** B-tree metapage: set root and height. Payload: u32 root, u32 height. */
   BtreeMetaSet = 9,
   /**
-   * Heap: VACUUM's prune. The listed line pointers become unused and the
-   * remaining tuples are packed at the end of the page (heapPrune). Payload:
-   * u16 slots, at least one.
+   * Heap: a prune (on access or by VACUUM). Line pointers become unused or
+   * redirect, and the remaining tuples are packed at the end of the page
+   * (heapPrune). Payload: u16 unused count, u16 redirect count, the unused
+   * slots (u16 each), the redirect pairs (u16 from, u16 to); at least one change.
    */
   HeapPrune = 10,
+  /**
+   * Heap: the new half of a HOT update (the old version's xmax is already
+   * set): a heap-only tuple at `new slot`, and the old version's HOT link to
+   * it (heapHotUpdate). Payload: u16 old slot, u16 new slot, tuple bytes.
+   */
+  HeapHotUpdate = 11,
 }
 
-export const RECORD_KIND_MAX = RecordKind.HeapPrune;
+export const RECORD_KIND_MAX = RecordKind.HeapHotUpdate;
 
 export interface LogRecord {
   readonly lsn: Lsn;

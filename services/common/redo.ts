@@ -11,7 +11,7 @@ import {
 import { getU16, getU32, getU64, setU16, setU32, setU64, view } from "./bytes.js";
 import { XidStatus, clogSetStatus } from "./clog-page.js";
 import { controlWriteBody } from "./control-page.js";
-import { heapAppendTuple, heapPrune, heapSetXmax } from "./heap-page.js";
+import { type HeapPruneChanges, heapHotUpdate, heapPlaceTuple, heapPrune, heapSetXmax } from "./heap-page.js";
 import type { Xid } from "./ids.js";
 import { formatLsn } from "./lsn.js";
 import {
@@ -58,7 +58,7 @@ export function redoInPlace(page: Uint8Array, record: LogRecord): void {
     }
     case RecordKind.HeapInsert:
       assert(p.length >= 2, "bad HeapInsert payload");
-      heapAppendTuple(page, dv.getUint16(0, true), p.subarray(2));
+      heapPlaceTuple(page, dv.getUint16(0, true), p.subarray(2));
       break;
     case RecordKind.HeapSetXmax:
       assert(p.length === 12, "bad HeapSetXmax payload");
@@ -89,13 +89,13 @@ export function redoInPlace(page: Uint8Array, record: LogRecord): void {
       assert(p.length === 8, "bad BtreeMetaSet payload");
       btreeSetMeta(page, { root: dv.getUint32(0, true), height: dv.getUint32(4, true) });
       break;
-    case RecordKind.HeapPrune: {
-      assert(p.length >= 2 && p.length % 2 === 0, "bad HeapPrune payload");
-      const slots: number[] = [];
-      for (let at = 0; at < p.length; at += 2) slots.push(dv.getUint16(at, true));
-      heapPrune(page, slots);
+    case RecordKind.HeapPrune:
+      heapPrune(page, decodeHeapPrune(p));
       break;
-    }
+    case RecordKind.HeapHotUpdate:
+      assert(p.length >= 4, "bad HeapHotUpdate payload");
+      heapHotUpdate(page, dv.getUint16(0, true), dv.getUint16(2, true), p.subarray(4));
+      break;
     default:
       assert(false, () => `unknown record kind ${record.kind}`);
   }
@@ -125,11 +125,46 @@ export function heapSetXmaxPayload(slot: number, xmax: Xid, infomask: number): U
   return out;
 }
 
-/** The slots VACUUM frees on one heap page. */
-export function heapPrunePayload(slots: readonly number[]): Uint8Array {
-  const out = new Uint8Array(2 * slots.length);
+/** A prune of one heap page (HeapPrune): at least one change. */
+export function heapPrunePayload(changes: HeapPruneChanges): Uint8Array {
+  const { unused, redirects } = changes;
+  const out = new Uint8Array(4 + 2 * unused.length + 4 * redirects.length);
   const dv = view(out);
-  for (const [i, slot] of slots.entries()) dv.setUint16(2 * i, slot, true);
+  dv.setUint16(0, unused.length, true);
+  dv.setUint16(2, redirects.length, true);
+  let at = 4;
+  for (const slot of unused) {
+    dv.setUint16(at, slot, true);
+    at += 2;
+  }
+  for (const [from, to] of redirects) {
+    dv.setUint16(at, from, true);
+    dv.setUint16(at + 2, to, true);
+    at += 4;
+  }
+  return out;
+}
+
+function decodeHeapPrune(p: Uint8Array): HeapPruneChanges {
+  assert(p.length >= 4, "bad HeapPrune payload");
+  const dv = view(p);
+  const nUnused = dv.getUint16(0, true);
+  const nRedirects = dv.getUint16(2, true);
+  assert(nUnused + nRedirects > 0 && p.length === 4 + 2 * nUnused + 4 * nRedirects, "bad HeapPrune payload");
+  const unused: number[] = [];
+  const redirects: [number, number][] = [];
+  let at = 4;
+  for (let i = 0; i < nUnused; i++, at += 2) unused.push(dv.getUint16(at, true));
+  for (let i = 0; i < nRedirects; i++, at += 4) redirects.push([dv.getUint16(at, true), dv.getUint16(at + 2, true)]);
+  return { unused, redirects };
+}
+
+export function heapHotUpdatePayload(oldSlot: number, newSlot: number, tuple: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + tuple.length);
+  const dv = view(out);
+  dv.setUint16(0, oldSlot, true);
+  dv.setUint16(2, newSlot, true);
+  out.set(tuple, 4);
   return out;
 }
 

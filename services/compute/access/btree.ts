@@ -125,11 +125,16 @@ export class BtreeStore {
     await this.retrying(relfile, item, (path) => this.insertInto(relfile, path, item));
   }
 
-  /** Removes (key, tid); false when absent. */
-  async delete(relfile: number, entry: IndexEntry): Promise<boolean> {
+  /**
+   * Removes (key, tid); false when absent, or when `unless` (asked at the
+   * last moment, with nothing awaited between it and the removal) says the
+   * entry is wanted after all.
+   */
+  async delete(relfile: number, entry: IndexEntry, unless?: () => boolean): Promise<boolean> {
     if (entry.key.length > BTREE_KEY_BYTES_MAX) return false; // never inserted
     const item = encodeEntry(entry.key, entry.tid);
     return this.retrying(relfile, item, (path) => {
+      if (unless?.() === true) return false;
       const leaf = path.pages[path.pages.length - 1]!;
       const index = leafLowerBound(leaf, item);
       if (index === btreeItemCount(leaf) || compareEntries(btreeItem(leaf, index), item) !== 0) return false;

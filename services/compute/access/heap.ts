@@ -1,7 +1,11 @@
+import { type PrunePlan, type VersionFate, hotChain, planChangesPage, planHeapPrune } from "../../common/heap-chain.js";
 import {
+  HEAP_ONLY_TUPLE,
+  type HeapTupleHeader,
   TUPLE_HEADER_BYTES,
   encodeHeapTuple,
-  heapFits,
+  heapFitsTuple,
+  heapInsertSlot,
   heapSlotCount,
   heapSlotUsed,
   heapTupleData,
@@ -10,7 +14,13 @@ import {
 import { type PageId, type Xid, pageId } from "../../common/ids.js";
 import { PageKind, pageKind } from "../../common/page.js";
 import { RecordKind } from "../../common/record.js";
-import { heapInsertPayload, heapPrunePayload, heapSetXmaxPayload, pageInitPayload } from "../../common/redo.js";
+import {
+  heapHotUpdatePayload,
+  heapInsertPayload,
+  heapPrunePayload,
+  heapSetXmaxPayload,
+  pageInitPayload,
+} from "../../common/redo.js";
 import type { BufferPool } from "./buffer-pool.js";
 import type { TupleId } from "./database.js";
 import { type LogAppender, Mtr } from "./mtr.js";
@@ -22,16 +32,53 @@ export interface HeapVersion extends VersionHeader {
   readonly data: Uint8Array;
 }
 
+/**
+ * What a prune needs from the transaction manager: commit status loaded
+ * for a page's xids, then a synchronous verdict per version ("live" when
+ * a status is not loaded).
+ */
+export interface PruneOracle {
+  load(xids: readonly number[]): Promise<void>;
+  fate(h: HeapTupleHeader): VersionFate;
+}
+
+/** Outcome of one page's prune: the plan it applied. */
+export interface PruneResult {
+  readonly plan: PrunePlan;
+  /** Tuples left on the page after the prune. */
+  readonly remaining: number;
+}
+
 /** Largest row a heap page takes (no TOAST yet). */
 export const HEAP_ROW_BYTES_MAX = 8192 - 24 - 4 - TUPLE_HEADER_BYTES;
+
+function versionAt(page: Uint8Array, tid: TupleId): HeapVersion {
+  const h = heapTupleHeader(page, tid.slot);
+  return { tid, xmin: h.xmin, xmax: h.xmax, cid: h.cid, data: heapTupleData(page, tid.slot).slice() };
+}
+
+const NO_PRUNE: PrunePlan = { unused: [], redirects: [], deadChains: [], freedTuples: 0 };
+
+function pageXids(page: Uint8Array): number[] {
+  const xids: number[] = [];
+  const count = heapSlotCount(page);
+  for (let slot = 0; slot < count; slot++) {
+    if (!heapSlotUsed(page, slot)) continue;
+    const h = heapTupleHeader(page, slot);
+    xids.push(h.xmin, h.xmax);
+  }
+  return xids;
+}
 
 /**
  * Heap relations: slotted pages, extended one block at a time. The number of
  * blocks is not stored: blocks are formatted in order, so the first block
  * storage returns unformatted is the end (found once per relation by a
  * binary search, then tracked here). Inserts go to the last block, or first
- * to a block VACUUM freed space on: those are kept in memory only (a free
- * space map that starts empty after a restart, until the next VACUUM).
+ * to a block a prune freed space on: those are kept in memory only (a free
+ * space map that starts empty after a restart, until the next VACUUM). An
+ * UPDATE that changes no indexed column stays on its page when it fits (HOT,
+ * common/heap-chain.ts).
  */
 export class HeapStore {
   private readonly sizes: RelationSizes;
@@ -58,8 +105,8 @@ export class HeapStore {
     if (count > 0) await this.pool.get(pageId(relfile, count - 1));
     count = this.sizes.known(relfile)!; // may have grown while we waited
     const last = count > 0 ? this.pool.peek(pageId(relfile, count - 1)) : undefined;
-    if (last !== undefined && heapFits(last, tuple.length)) {
-      const slot = heapSlotCount(last);
+    if (last !== undefined && heapFitsTuple(last, tuple.length)) {
+      const slot = heapInsertSlot(last);
       new Mtr(this.pool, this.log)
         .change(pageId(relfile, count - 1), RecordKind.HeapInsert, heapInsertPayload(slot, tuple))
         .commit();
@@ -77,9 +124,8 @@ export class HeapStore {
 
   /**
    * Tries the blocks VACUUM freed space on, forgetting those too full for
-   * this tuple. The new tuple always takes a new line pointer at the end of
-   * the array, never a pruned one: an index entry or update link that still
-   * names a pruned slot must keep finding nothing there, not another row.
+   * this tuple. The tuple may take a line pointer a prune made unused (see
+   * heapSlotCount for why that is safe).
    */
   private async insertIntoFreedBlock(relfile: number, tuple: Uint8Array): Promise<TupleId | undefined> {
     const blocks = this.withSpace.get(relfile);
@@ -89,11 +135,11 @@ export class HeapStore {
       await this.pool.get(id);
       const page = this.pool.peek(id);
       if (page === undefined) continue; // evicted meanwhile: try it next time
-      if (pageKind(page) !== PageKind.Heap || !heapFits(page, tuple.length)) {
+      if (pageKind(page) !== PageKind.Heap || !heapFitsTuple(page, tuple.length)) {
         blocks.delete(block);
         continue;
       }
-      const slot = heapSlotCount(page);
+      const slot = heapInsertSlot(page);
       new Mtr(this.pool, this.log).change(id, RecordKind.HeapInsert, heapInsertPayload(slot, tuple)).commit();
       return { block, slot };
     }
@@ -102,29 +148,134 @@ export class HeapStore {
   }
 
   /**
-   * VACUUM's prune of one block: one HeapPrune MTR freeing `slots` (those
-   * still in use: a slot pruned meanwhile is skipped), after which inserts
-   * may use the block again. Returns how many slots were freed. The caller
-   * removes the versions' index entries first.
+   * Prunes one block (common/heap-chain.ts): on access when `cleaned` is
+   * empty, or for VACUUM, which names the dead chains whose index entries it
+   * removed. One HeapPrune MTR when anything changes; a block that freed
+   * space is remembered for inserts.
    */
-  async prune(relfile: number, block: number, slots: readonly number[]): Promise<number> {
+  async prune(
+    relfile: number,
+    block: number,
+    oracle: PruneOracle,
+    cleaned?: ReadonlySet<number>,
+  ): Promise<PruneResult> {
     const id = pageId(relfile, block);
     for (;;) {
-      await this.pool.get(id);
+      await oracle.load(pageXids(await this.pool.get(id)));
       const page = this.pool.peek(id);
       if (page === undefined) continue; // evicted between the read and now
-      const live = slots.filter((slot) => heapSlotUsed(page, slot));
-      if (live.length > 0) {
-        new Mtr(this.pool, this.log).change(id, RecordKind.HeapPrune, heapPrunePayload(live)).commit();
-      }
-      let blocks = this.withSpace.get(relfile);
-      if (blocks === undefined) {
-        blocks = new Set();
-        this.withSpace.set(relfile, blocks);
-      }
-      blocks.add(block);
-      return live.length;
+      if (pageKind(page) !== PageKind.Heap) return { plan: NO_PRUNE, remaining: 0 };
+      const result = this.pruneCached(id, page, oracle, cleaned);
+      if (result.plan.freedTuples > 0) this.noteSpace(relfile, block);
+      return result;
     }
+  }
+
+  /**
+   * Whether every version of the chain at `root` is dead (true for an unused
+   * slot), judged on the cached page without awaiting; false when the page
+   * is not cached.
+   */
+  peekChainDead(relfile: number, root: TupleId, oracle: PruneOracle): boolean {
+    const page = this.pool.peek(pageId(relfile, root.block));
+    if (page === undefined || pageKind(page) !== PageKind.Heap) return false;
+    return hotChain(page, root.slot).every((slot) => oracle.fate(heapTupleHeader(page, slot)) === "dead");
+  }
+
+  /** VACUUM's first look at a block: the chains whose every version is dead, with the newest version's bytes. */
+  async deadChains(relfile: number, block: number, oracle: PruneOracle): Promise<{ root: number; data: Uint8Array }[]> {
+    const id = pageId(relfile, block);
+    for (;;) {
+      await oracle.load(pageXids(await this.pool.get(id)));
+      const page = this.pool.peek(id);
+      if (page === undefined) continue;
+      if (pageKind(page) !== PageKind.Heap) return [];
+      const plan = planHeapPrune(page, (h) => oracle.fate(h));
+      return plan.deadChains.map((c) => ({ root: c.root, data: heapTupleData(page, c.keySlot).slice() }));
+    }
+  }
+
+  /** Synchronous part of a prune, on a page in the pool whose xids' statuses are loaded. */
+  private pruneCached(id: PageId, page: Uint8Array, oracle: PruneOracle, cleaned?: ReadonlySet<number>): PruneResult {
+    const plan = planHeapPrune(page, (h) => oracle.fate(h), cleaned);
+    if (planChangesPage(plan)) {
+      new Mtr(this.pool, this.log).change(id, RecordKind.HeapPrune, heapPrunePayload(plan)).commit();
+    }
+    let remaining = 0;
+    const count = heapSlotCount(page);
+    for (let slot = 0; slot < count; slot++) if (heapSlotUsed(page, slot)) remaining++;
+    return { plan, remaining };
+  }
+
+  private noteSpace(relfile: number, block: number): void {
+    let blocks = this.withSpace.get(relfile);
+    if (blocks === undefined) {
+      blocks = new Set();
+      this.withSpace.set(relfile, blocks);
+    }
+    blocks.add(block);
+  }
+
+  /**
+   * The new half of an UPDATE that changes no indexed column (the old
+   * version's xmax is already set): a heap-only version on the old one's
+   * page, linked from it, in one HeapHotUpdate record. When the page is
+   * full it is pruned first (PostgreSQL's heap_page_prune_opt). Returns
+   * undefined when it still does not fit: the caller inserts elsewhere,
+   * with index entries.
+   */
+  async hotUpdate(
+    relfile: number,
+    old: TupleId,
+    xmin: Xid,
+    cid: number,
+    natts: number,
+    data: Uint8Array,
+    oracle: PruneOracle,
+  ): Promise<TupleId | undefined> {
+    const tuple = encodeHeapTuple({ xmin, xmax: 0 as Xid, cid, infomask: HEAP_ONLY_TUPLE, natts }, data);
+    const id = pageId(relfile, old.block);
+    for (let pruned = false; ; ) {
+      const page = await this.pool.get(id);
+      if (!heapFitsTuple(page, tuple.length)) {
+        if (pruned) return undefined;
+        await oracle.load(pageXids(page));
+        const cached = this.pool.peek(id);
+        if (cached === undefined) continue;
+        this.pruneCached(id, cached, oracle);
+        pruned = true;
+        continue;
+      }
+      if (!heapSlotUsed(page, old.slot)) return undefined; // cannot happen: our xmax keeps it
+      const slot = heapInsertSlot(page);
+      new Mtr(this.pool, this.log)
+        .change(id, RecordKind.HeapHotUpdate, heapHotUpdatePayload(old.slot, slot, tuple))
+        .commit();
+      return { block: old.block, slot };
+    }
+  }
+
+  /**
+   * The versions of the HOT chain an index entry names (its root), oldest
+   * first; [] when the root holds nothing any more. Row bytes are copies.
+   */
+  async readChain(relfile: number, root: TupleId): Promise<HeapVersion[]> {
+    const page = await this.pool.get(pageId(relfile, root.block));
+    if (pageKind(page) !== PageKind.Heap) return [];
+    return hotChain(page, root.slot).map((slot) => versionAt(page, { block: root.block, slot }));
+  }
+
+  /** Every HOT chain on one block: its root slot and versions, oldest first (row bytes are copies). */
+  async readChains(relfile: number, block: number): Promise<{ root: number; versions: HeapVersion[] }[]> {
+    const page = await this.pool.get(pageId(relfile, block));
+    if (pageKind(page) !== PageKind.Heap) return [];
+    const out: { root: number; versions: HeapVersion[] }[] = [];
+    const count = heapSlotCount(page);
+    for (let root = 0; root < count; root++) {
+      const versions = hotChain(page, root).map((slot) => versionAt(page, { block, slot }));
+      if (versions.length > 0) out.push({ root, versions });
+    }
+    return out;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { BtreeStore, IndexEntry } from "./btree.js";
 import type { Datum, Index, KeyRange, Row, Table, TupleId } from "./database.js";
 import type { HeapStore } from "./heap.js";
 import { KeyLocks } from "./key-locks.js";
+import { pruneOracle } from "./prune-oracle.js";
 import { decodeRow } from "./tuple-format.js";
 import type { TransactionManager, TransactionState } from "./xact.js";
 import { versionKey } from "./xact.js";
@@ -11,8 +12,9 @@ import { versionKey } from "./xact.js";
 /**
  * Index maintenance and index scans over B-trees (btree.ts): the key of a
  * row is the order-preserving encoding of its indexed columns
- * (common/index-key.ts). Every heap version gets its own entry (no HOT yet);
- * visibility is always decided on the heap version, as in PostgreSQL.
+ * (common/index-key.ts). An entry names a HOT chain's root (heap-chain.ts):
+ * a version inserted by a HOT update has no entry of its own. Visibility is
+ * always decided on the heap versions, as in PostgreSQL.
  */
 export class IndexAccess {
   /** Held from a unique check until its entry is in the tree, so two inserts of one key cannot both pass. */
@@ -49,6 +51,13 @@ export class IndexAccess {
     }
   }
 
+  /** Whether two versions of a row have the same key in every index (a HOT update may then skip them all). */
+  sameKeys(table: Table, before: readonly Datum[], after: readonly Datum[]): boolean {
+    return table.indexes.every(
+      (index) => Buffer.compare(indexKeyOf(table, index, before), indexKeyOf(table, index, after)) === 0,
+    );
+  }
+
   /**
    * VACUUM: removes the entries of a heap version from every index of its
    * table, before the version is pruned. The keys are recomputed from the
@@ -80,17 +89,22 @@ export class IndexAccess {
     for await (const entries of this.btree.scan(index.relfile, { key, inclusive: true }, { key, inclusive: true })) {
       for (const e of entries) {
         if (e.tid.block === own.block && e.tid.slot === own.slot) continue;
-        const v = await this.heap.readVersion(table.relfile, e.tid);
-        if (v === undefined) continue;
-        await this.txm.loadStatus([v.xmin, v.xmax]);
+        const chain = await this.heap.readChain(table.relfile, e.tid);
+        await this.txm.loadStatus(chain.flatMap((v) => [v.xmin, v.xmax]));
         const mine = (xid: number) => xid === tx.xid;
-        if (!mine(v.xmin) && this.txm.isRunning(v.xmin)) return v.xmin;
-        if (!mine(v.xmin) && !this.txm.isCommitted(v.xmin)) continue; // aborted insert
-        if (v.xmax !== 0) {
-          if (mine(v.xmax)) continue;
-          if (this.txm.isRunning(v.xmax)) return v.xmax;
-          if (this.txm.isCommitted(v.xmax)) continue;
+        let live = false;
+        for (const v of chain) {
+          if (Buffer.compare(indexKeyOf(table, index, decodeRow(table.columns, v.data)), key) !== 0) continue;
+          if (!mine(v.xmin) && this.txm.isRunning(v.xmin)) return v.xmin;
+          if (!mine(v.xmin) && !this.txm.isCommitted(v.xmin)) continue; // aborted insert
+          if (v.xmax !== 0) {
+            if (mine(v.xmax)) continue;
+            if (this.txm.isRunning(v.xmax)) return v.xmax;
+            if (this.txm.isCommitted(v.xmax)) continue;
+          }
+          live = true;
         }
+        if (!live) continue;
         throw duplicateKeyError(
           `duplicate key value violates unique constraint "${index.name}"`,
           index.columns.map((c) => table.columns[c]!),
@@ -110,51 +124,73 @@ export class IndexAccess {
         ? undefined
         : { key: encodeIndexKey(types.slice(0, b.values.length), b.values), inclusive: b.inclusive };
     for await (const entries of this.btree.scan(index.relfile, bound(range.lower), bound(range.upper))) {
-      const versions = await Promise.all(entries.map((e) => this.heap.readVersion(table.relfile, e.tid)));
-      await this.txm.loadStatus(versions.flatMap((v) => (v === undefined ? [] : [v.xmin, v.xmax])));
+      const chains = await Promise.all(entries.map((e) => this.heap.readChain(table.relfile, e.tid)));
+      await this.txm.loadStatus(chains.flatMap((c) => c.flatMap((v) => [v.xmin, v.xmax])));
       const rows: Row[] = [];
       const dead: IndexEntry[] = [];
       const globalXmin = this.txm.globalXmin();
-      versions.forEach((v, i) => {
-        if (v === undefined || this.txm.isDeadToAll(v, globalXmin)) {
+      chains.forEach((chain, i) => {
+        if (chain.every((v) => this.txm.isDeadToAll(v, globalXmin))) {
           dead.push(entries[i]!);
-        } else if (this.txm.isVisible(tx, v, versionKey(table.relfile, v.tid))) {
-          rows.push({ tid: v.tid, values: decodeRow(table.columns, v.data) });
+          return;
         }
+        const v = chain.find((m) => this.txm.isVisible(tx, m, versionKey(table.relfile, m.tid)));
+        if (v === undefined) return;
+        const values = decodeRow(table.columns, v.data);
+        // The row comes from the entry of its own key: an index built after HOT updates of its
+        // columns has one entry per key a chain held, and an entry may name a slot used again.
+        if (Buffer.compare(indexKeyOf(table, index, values), entries[i]!.key) !== 0) return;
+        rows.push({ tid: v.tid, values });
       });
       if (rows.length > 0) yield rows;
-      await this.removeDead(index, dead);
+      await this.removeDead(table, index, dead);
     }
   }
 
   /**
-   * Deletes index entries whose heap version no snapshot can see (as
+   * Deletes index entries whose HOT chain no snapshot can see (as
    * PostgreSQL's index scans mark them LP_DEAD), so lookups of a row updated
-   * many times do not visit every old version again.
+   * many times do not visit every old version again. The chain is looked at
+   * again right before each removal: VACUUM may have freed the slot
+   * meanwhile and a new row, with its own entry, taken it.
    */
-  private async removeDead(index: Index, dead: readonly IndexEntry[]): Promise<void> {
-    for (const entry of dead) await this.btree.delete(index.relfile, entry);
+  private async removeDead(table: Table, index: Index, dead: readonly IndexEntry[]): Promise<void> {
+    if (dead.length === 0) return;
+    const oracle = pruneOracle(this.txm);
+    for (const entry of dead) {
+      await this.btree.delete(index.relfile, entry, () => !this.heap.peekChainDead(table.relfile, entry.tid, oracle));
+    }
   }
 
   /**
    * Fills a new index from every heap version not known dead, sorted, built
-   * bottom-up. A unique index fails (23505) when two live versions share a key.
+   * bottom-up: one entry per HOT chain root and key (a chain's versions may
+   * differ in the new index's columns; scans then take each version from the
+   * entry of its own key). A unique index fails (23505) when two live
+   * versions share a key.
    */
   async build(tx: TransactionState, table: Table, index: Index): Promise<void> {
     const types = keyTypes(table, index);
     const entries: (IndexEntry & { live: boolean; values: readonly Datum[] })[] = [];
     const blocks = await this.heap.blockCount(table.relfile);
     for (let block = 0; block < blocks; block++) {
-      const versions = await this.heap.readBlock(table.relfile, block);
-      await this.txm.loadStatus(versions.flatMap((v) => [v.xmin, v.xmax]));
-      for (const v of versions) {
-        const ownOrRunning = v.xmin === tx.xid || this.txm.isRunning(v.xmin);
-        if (!ownOrRunning && !this.txm.isCommitted(v.xmin)) continue;
-        const row = decodeRow(table.columns, v.data);
-        const values = index.columns.map((c) => row[c]!);
-        const deleted =
-          v.xmax !== 0 && (v.xmax === tx.xid || this.txm.isRunning(v.xmax) || this.txm.isCommitted(v.xmax));
-        entries.push({ key: encodeIndexKey(types, values), tid: v.tid, live: !deleted, values });
+      for (const chain of await this.heap.readChains(table.relfile, block)) {
+        await this.txm.loadStatus(chain.versions.flatMap((v) => [v.xmin, v.xmax]));
+        const byKey = new Map<string, (typeof entries)[number]>();
+        for (const v of chain.versions) {
+          const ownOrRunning = v.xmin === tx.xid || this.txm.isRunning(v.xmin);
+          if (!ownOrRunning && !this.txm.isCommitted(v.xmin)) continue;
+          const row = decodeRow(table.columns, v.data);
+          const values = index.columns.map((c) => row[c]!);
+          const deleted =
+            v.xmax !== 0 && (v.xmax === tx.xid || this.txm.isRunning(v.xmax) || this.txm.isCommitted(v.xmax));
+          const key = encodeIndexKey(types, values);
+          const name = Buffer.from(key).toString("latin1");
+          const seen = byKey.get(name);
+          if (seen !== undefined) seen.live ||= !deleted;
+          else byKey.set(name, { key, tid: { block, slot: chain.root }, live: !deleted, values });
+        }
+        entries.push(...byKey.values());
       }
     }
     entries.sort(compareEntries);

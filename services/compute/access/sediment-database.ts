@@ -24,6 +24,7 @@ import type {
 import { HEAP_ROW_BYTES_MAX, HeapStore } from "./heap.js";
 import { IndexAccess } from "./indexes.js";
 import type { LogAppender } from "./mtr.js";
+import { pruneOracle } from "./prune-oracle.js";
 import { deleteVersion } from "./row-lock.js";
 import { decodeRow, encodeRow } from "./tuple-format.js";
 import { TransactionManager, TransactionState, versionKey } from "./xact.js";
@@ -200,10 +201,7 @@ export class SedimentDatabase implements Database {
     const t = state(tx);
     await this.log.whenCanAppend();
     const xid = await this.txm.assignXid(t);
-    const data = encodeRow(table.columns, values);
-    if (data.length > HEAP_ROW_BYTES_MAX) {
-      throw new AccessFailure("54000", `row is too big: size ${data.length}, maximum size ${HEAP_ROW_BYTES_MAX}`);
-    }
+    const data = encodeChecked(table, values);
     const tid = await this.heap.insert(table.relfile, xid as Xid, t.cid, table.columns.length, data);
     await this.indexes.insertEntries(t, table, tid, values);
     return tid;
@@ -217,28 +215,55 @@ export class SedimentDatabase implements Database {
   async update(tx: Transaction, table: Table, tid: TupleId, values: readonly Datum[]): Promise<WriteOutcome> {
     const outcome = await this.delete(tx, table, tid);
     if (outcome === "ok") {
-      const newer = await this.insert(tx, table, values);
+      const newer = (await this.hotUpdate(state(tx), table, tid, values)) ?? (await this.insert(tx, table, values));
       this.chain.set(versionKey(table.relfile, tid), newer);
       if (this.chain.size > UPDATE_CHAIN_MAX) this.chain.delete(this.chain.keys().next().value!);
     }
     return outcome;
   }
 
+  /**
+   * A HOT update when no indexed column changes: the new version goes on the
+   * old one's page with no index entries (heap.hotUpdate). Undefined when it
+   * does not apply or does not fit; the caller then inserts as usual.
+   */
+  private async hotUpdate(
+    t: TransactionState,
+    table: Table,
+    tid: TupleId,
+    values: readonly Datum[],
+  ): Promise<TupleId | undefined> {
+    const old = await this.heap.readVersion(table.relfile, tid);
+    if (old === undefined || !this.indexes.sameKeys(table, decodeRow(table.columns, old.data), values))
+      return undefined;
+    const data = encodeChecked(table, values);
+    const oracle = pruneOracle(this.txm);
+    return this.heap.hotUpdate(table.relfile, tid, t.xid as Xid, t.cid, table.columns.length, data, oracle);
+  }
+
+  /**
+   * The newest version of a row whose version `tid` was updated by a
+   * committed transaction (EvalPlanQual), following the in-memory update
+   * links; each step checks that the next version was inserted by the
+   * transaction that updated the previous one, as a link may name a slot
+   * pruned and used again since.
+   */
   async newerVersion(tx: Transaction, table: Table, tid: TupleId): Promise<Row | undefined> {
-    let current = tid;
+    const t = state(tx);
+    let current = await this.heap.readVersion(table.relfile, tid);
     for (;;) {
-      const next = this.chain.get(versionKey(table.relfile, current));
+      if (current === undefined || current.xmax === 0) return undefined;
+      const next = this.chain.get(versionKey(table.relfile, current.tid));
       if (next === undefined) return undefined; // deleted (or the link aged out: treated as deleted)
       const v = await this.heap.readVersion(table.relfile, next);
-      if (v === undefined) return undefined;
-      const values = decodeRow(table.columns, v.data);
+      if (v === undefined || v.xmin !== current.xmax) return undefined;
       await this.txm.loadStatus([v.xmin, v.xmax]);
       if (!this.txm.isCommitted(v.xmin)) return undefined;
-      if (v.xmax !== 0 && v.xmax !== state(tx).xid && this.txm.isCommitted(v.xmax)) {
-        current = next; // updated again (or deleted) since: follow on
+      if (v.xmax !== 0 && v.xmax !== t.xid && this.txm.isCommitted(v.xmax)) {
+        current = v; // updated again (or deleted) since: follow on
         continue;
       }
-      return { tid: next, values };
+      return { tid: next, values: decodeRow(table.columns, v.data) };
     }
   }
 
@@ -256,48 +281,31 @@ export class SedimentDatabase implements Database {
   }
 
   /**
-   * One pass over the heap with one global xmin (a version dead below it stays
-   * dead): per block, the dead versions' index entries go first, then one
-   * HeapPrune MTR, so no index entry ever names a slot that holds nothing
-   * while VACUUM runs (index scans treat that as dead anyway), and never a
-   * slot that holds another row (slots are not reused). Update links from or
-   * to the pruned versions are dropped at the end.
+   * One pass over the heap with one global xmin (a version dead below it
+   * stays dead). Per block: a first plan finds the chains whose every
+   * version is dead; their index entries go first (keys from the newest
+   * version's bytes); then one prune frees them along with the dead front
+   * of every other chain (heap.prune, common/heap-chain.ts). So no index
+   * entry names a slot that has been freed, and a freed slot can take a new row.
    */
   private async vacuumTable(table: Table): Promise<VacuumResult> {
-    const globalXmin = this.txm.globalXmin();
+    const oracle = pruneOracle(this.txm);
     const blocks = await this.heap.blockCount(table.relfile);
-    const pruned = new Set<string>();
     let removed = 0;
     let remaining = 0;
     for (let block = 0; block < blocks; block++) {
       await this.log.whenCanAppend();
-      const versions = await this.heap.readBlock(table.relfile, block);
-      await this.txm.loadStatus(versions.flatMap((v) => [v.xmin, v.xmax]));
-      const dead = versions.filter((v) => this.txm.isDeadToAll(v, globalXmin));
-      remaining += versions.length - dead.length;
-      if (dead.length === 0) continue;
-      for (const v of dead) {
-        await this.indexes.deleteEntries(table, v.tid, decodeRow(table.columns, v.data));
-        pruned.add(versionKey(table.relfile, v.tid));
+      const dead = await this.heap.deadChains(table.relfile, block, oracle);
+      const cleaned = new Set<number>();
+      for (const chain of dead) {
+        await this.indexes.deleteEntries(table, { block, slot: chain.root }, decodeRow(table.columns, chain.data));
+        cleaned.add(chain.root);
       }
-      removed += await this.heap.prune(
-        table.relfile,
-        block,
-        dead.map((v) => v.tid.slot),
-      );
+      const result = await this.heap.prune(table.relfile, block, oracle, cleaned);
+      removed += result.plan.freedTuples;
+      remaining += result.remaining;
     }
-    this.dropChainLinks(table.relfile, pruned);
     return { pages: blocks, removed, remaining };
-  }
-
-  /** Forgets update links from or to pruned versions (a reverse lookup by scanning: once per VACUUM). */
-  private dropChainLinks(relfile: number, pruned: ReadonlySet<string>): void {
-    if (pruned.size === 0) return;
-    const prefix = `${relfile}:`;
-    for (const [key, next] of this.chain) {
-      if (!key.startsWith(prefix)) continue;
-      if (pruned.has(key) || pruned.has(versionKey(relfile, next))) this.chain.delete(key);
-    }
   }
 
   userTables(tx: Transaction): Promise<readonly Table[]> {
@@ -308,6 +316,15 @@ export class SedimentDatabase implements Database {
     state(tx);
     return (await this.heap.blockCount(table.relfile)) * PAGE_SIZE_BYTES;
   }
+}
+
+/** A row's heap bytes; 54000 when they cannot fit on a page (no TOAST yet). */
+function encodeChecked(table: Table, values: readonly Datum[]): Uint8Array {
+  const data = encodeRow(table.columns, values);
+  if (data.length > HEAP_ROW_BYTES_MAX) {
+    throw new AccessFailure("54000", `row is too big: size ${data.length}, maximum size ${HEAP_ROW_BYTES_MAX}`);
+  }
+  return data;
 }
 
 function state(tx: Transaction): TransactionState {
