@@ -83,6 +83,21 @@ describe("pgbench, unmodified", () => {
     });
   }
 
+  it("HOT updates and prune on access keep pgbench_branches and pgbench_tellers at one page, with no VACUUM", {
+    timeout: 120_000,
+  }, async () => {
+    // -n: no VACUUM before the run. 800 transactions each add a version to the one branch row
+    // (about 40 bytes): without HOT chains pruned on access, the branch table would need 4 pages.
+    const { done, failed } = processed(await pgbench(["-n", "-c", "4", "-j", "2", "-t", "200"]));
+    expect({ done, failed }).toEqual({ done: 800, failed: 0 });
+    const client = new pg.Client({ connectionString: cluster.url });
+    await client.connect();
+    const size = async (table: string) =>
+      (await client.query(`select pg_relation_size('${table}') as size`)).rows[0].size as string;
+    expect({ b: await size("pgbench_branches"), t: await size("pgbench_tellers") }).toEqual({ b: "8192", t: "8192" });
+    await client.end();
+  });
+
   it("select-only (-S) runs with no failures", { timeout: 120_000 }, async () => {
     const { done, failed } = processed(await pgbench(["-S", "-c", "4", "-j", "2", "-T", "3"]));
     expect(failed).toBe(0);
