@@ -59,14 +59,16 @@ class AppendStream {
   }
 
   /**
-   * Shutdown: read no further batch, let those in the write queue reach their
+   * Shutdown: take no further batch, let those in the write queue reach their
    * LevelDB write and their ack, then end the stream with UNAVAILABLE (the
    * writer reconnects later, or to the restarted node, and resends what was
    * not acked). Resolves once the stream has ended.
    */
   drain(): Promise<void> {
     this.draining = true;
-    this.call.pause();
+    // Read on and drop (receive): a paused call whose input is not consumed never closes,
+    // which would hold the server's graceful shutdown until it cancels the call.
+    this.call.resume();
     this.maybeFinish();
     return this.ended ? Promise.resolve() : new Promise((resolve) => this.onEnded.push(resolve));
   }
@@ -117,7 +119,7 @@ class AppendStream {
 
   private settled(): void {
     this.pending--;
-    if (this.pending === PENDING_RESUME && !this.ended && !this.draining) this.call.resume();
+    if (this.pending === PENDING_RESUME && !this.ended) this.call.resume();
   }
 
   private maybeFinish(): void {

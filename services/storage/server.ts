@@ -69,6 +69,7 @@ export class StorageServer {
     private readonly materializer: Materializer,
     private readonly repairer: Repairer,
     private readonly appends: AppendService,
+    private readonly pages: PageService,
   ) {}
 
   static async start(options: StorageServerOptions, log: Logger): Promise<StorageServer> {
@@ -102,7 +103,7 @@ export class StorageServer {
     widenReceiveWindows(server, log);
     materializer.start();
     for (const g of node.topology?.hosted ?? []) if (node.gap(g) !== undefined) repairer.request(g);
-    return new StorageServer(port, node, server, materializer, repairer, appends);
+    return new StorageServer(port, node, server, materializer, repairer, appends, pages);
   }
 
   /**
@@ -123,9 +124,11 @@ export class StorageServer {
 
   /**
    * Graceful stop (SIGTERM): refuse new calls, let the running ones finish —
-   * appends already read reach their LevelDB write and their ack, then each
-   * AppendLog stream ends with UNAVAILABLE — and cancel whatever still runs
-   * after SHUTDOWN_GRACE_MS. Then closes LevelDB cleanly.
+   * appends already read reach their LevelDB write and their ack, pages being
+   * read are answered, then each AppendLog and GetPage stream ends with
+   * UNAVAILABLE (the writer's streams are long-lived: they would hold the
+   * shutdown until the grace ends) — and cancel whatever still runs after
+   * SHUTDOWN_GRACE_MS. Then closes LevelDB cleanly.
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -139,6 +142,7 @@ export class StorageServer {
         resolve();
       });
       void this.appends.drain();
+      void this.pages.drain();
     });
     this.repairer.stop();
     await this.materializer.stop();
