@@ -19,15 +19,39 @@ const program = new Command("sediment").description("Sediment: a PostgreSQL-comp
 program
   .command("storage")
   .description("run one storage node")
-  .requiredOption("--node-id <n>", "this node's ordinal", int)
+  .option("--node-id <n>", "this node's ordinal", int)
+  .option("--node-id-from-hostname", "take the node id from the host name's ordinal (StatefulSet pod <name>-<n>)")
   .requiredOption("--data-dir <dir>", "LevelDB data directory")
   .requiredOption("--port <port>", "gRPC port", int)
   .option("--host <host>", "address to listen on", "127.0.0.1")
-  .option("--metrics-port <port>", "HTTP port for /metrics (0: none)", int, 0)
-  .action(async (opts: { nodeId: number; dataDir: string; port: number; host: string; metricsPort: number }) => {
-    const { runStorageNode } = await import("./storage/main.js");
-    await runStorageNode(opts);
-  });
+  .option("--metrics-port <port>", "HTTP port for /metrics, /livez, /readyz (0: none)", int, 0)
+  .action(
+    async (
+      opts: {
+        nodeId?: number;
+        nodeIdFromHostname?: boolean;
+        dataDir: string;
+        port: number;
+        host: string;
+        metricsPort: number;
+      },
+      command: Command,
+    ) => {
+      if ((opts.nodeId === undefined) === (opts.nodeIdFromHostname !== true)) {
+        command.error("error: give exactly one of --node-id and --node-id-from-hostname");
+      }
+      const { runStorageNode } = await import("./storage/main.js");
+      const { nodeIdFromHostname } = await import("./storage/ordinal.js");
+      const { hostname } = await import("node:os");
+      let nodeId = opts.nodeId;
+      try {
+        nodeId ??= nodeIdFromHostname(hostname());
+      } catch (err) {
+        command.error(`error: ${(err as Error).message}`);
+      }
+      await runStorageNode({ ...opts, nodeId });
+    },
+  );
 
 program
   .command("compute")
@@ -37,7 +61,7 @@ program
   .requiredOption("--storage <list>", "storage nodes, host:port,host:port,... (node ids in order)")
   .option("--port <port>", "PostgreSQL port", int, 5432)
   .option("--host <host>", "address to listen on", "127.0.0.1")
-  .option("--metrics-port <port>", "HTTP port for /metrics (0: none)", int, 0)
+  .option("--metrics-port <port>", "HTTP port for /metrics, /livez, /readyz (0: none)", int, 0)
   .action(async (opts: { storage: string; port: number; host: string; metricsPort: number }) => {
     const { runCompute } = await import("./compute/main.js");
     await runCompute(opts);

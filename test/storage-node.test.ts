@@ -39,6 +39,8 @@ interface NodeProcess {
   readonly id: number;
   readonly dir: string;
   readonly port: number;
+  /** The /metrics, /livez, /readyz port, if the node was started with one. */
+  readonly metricsPort?: number;
   child: ChildProcess;
   output: string;
 }
@@ -59,6 +61,7 @@ function freePort(): Promise<number> {
 
 function launch(node: NodeProcess): Promise<void> {
   const args = [CLI, "storage", "--node-id", String(node.id), "--data-dir", node.dir, "--port", String(node.port)];
+  if (node.metricsPort !== undefined) args.push("--metrics-port", String(node.metricsPort));
   node.child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   node.output = "";
   return new Promise((resolve, reject) => {
@@ -79,13 +82,14 @@ function launch(node: NodeProcess): Promise<void> {
   });
 }
 
-async function startNode(id: number): Promise<NodeProcess> {
+async function startNode(id: number, options: { metrics?: boolean } = {}): Promise<NodeProcess> {
   const dir = mkdtempSync(join(tmpdir(), `sediment-storage-${id}-`));
   dirs.push(dir);
   const node: NodeProcess = {
     id,
     dir,
     port: await freePort(),
+    metricsPort: options.metrics ? await freePort() : undefined,
     child: undefined as unknown as ChildProcess,
     output: "",
   };
@@ -594,5 +598,47 @@ describe("gap repair between storage nodes", () => {
     sb2.close();
     ca.close();
     cb.close();
+  });
+
+  it("is not ready (/readyz 503) while a gap waits for repair, and ready once it is filled", async () => {
+    const a = await startNode(0, { metrics: true });
+    // Its only peer does not run: the gap cannot be repaired from it.
+    const absent: NodeProcess = { id: 1, dir: "", port: await freePort(), child: a.child, output: "" };
+    const membership = membershipOf([a, absent]);
+    const readyz = async () => {
+      const res = await fetch(`http://127.0.0.1:${a.metricsPort}/readyz`);
+      return { status: res.status, body: await res.text() };
+    };
+    expect(await readyz()).toEqual({ status: 200, body: "ok\n" }); // no writer yet: no group, nothing missing
+    const ca = connect(a);
+    const log = new LogBuilder();
+    const pages = [0, 1, 2, 3].map((i) => pageId(7100 + i, 0));
+    for (const p of pages) log.init(p);
+    const t1 = log.lsn;
+    for (const p of pages) log.insert(p, "missed");
+    const t2 = log.lsn;
+    for (const p of pages) log.insert(p, "after the gap");
+    const t3 = log.lsn;
+    const s1 = new AppendStream(ca).hello(1, 0, membership);
+    await s1.next();
+    s1.batch(1, 0, t1, log.encoded(0, t1));
+    await s1.next();
+    s1.close();
+    const s2 = new AppendStream(ca).hello(1, 0, membership);
+    await s2.next();
+    s2.batch(1, t2, t3, log.encoded(t2, t3));
+    await s2.next();
+    const notReady = await readyz();
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toMatch(/^not ready: complete: group \d+ misses records in \(\d+, \d+\]: repair pending\n$/);
+    s2.close();
+    // The writer resends what the node missed: complete again, ready again.
+    const s3 = new AppendStream(ca).hello(1, 0, membership);
+    await s3.next();
+    s3.batch(1, t1, t2, log.encoded(t1, t2));
+    await s3.next();
+    await waitFor("/readyz 200", async () => (await readyz()).status === 200);
+    s3.close();
+    ca.close();
   });
 });

@@ -3,6 +3,7 @@ import { serveMetrics } from "../common/observe/metrics.js";
 import { SedimentDatabase } from "./access/sediment-database.js";
 import { databaseLog } from "./access/volume-log.js";
 import { type Volume, openVolume } from "./log/open-log.js";
+import { setAcceptingSql } from "./readiness.js";
 import { createSqlSessionFactory } from "./sql/session-factory.js";
 import { parseStorageList } from "./storage/cluster.js";
 import { WireServer, passwordFromEnv } from "./wire/server.js";
@@ -16,6 +17,12 @@ export interface ComputeOptions {
 }
 
 const OPEN_RETRY_MS = 100;
+/**
+ * SIGTERM: how long running statements and open transactions get to finish
+ * (WireServer.close); with the sockets' own close grace this stays inside the
+ * local supervisor's 5 s before SIGKILL (Kubernetes gives 30 s).
+ */
+const DRAIN_GRACE_MS = 3_000;
 const OPEN_GIVE_UP_MS = 60_000;
 
 /** Storage may still be starting (or a node down): retry the writer change until a quorum answers. */
@@ -47,6 +54,9 @@ const FENCED_EXIT_DELAY_MS = 50;
 export async function runCompute(options: ComputeOptions): Promise<void> {
   const log = createLogger("compute");
   const password = passwordFromEnv();
+  // First, so that /livez answers (and /readyz says why not) during recovery.
+  setAcceptingSql("starting: becoming the writer");
+  if (options.metricsPort > 0) await serveMetrics(options.metricsPort, options.host);
   const started = performance.now();
   const volume = await openVolumeRetrying(options, log);
   const db = await SedimentDatabase.open(volume.pages, databaseLog(volume));
@@ -55,7 +65,6 @@ export async function runCompute(options: ComputeOptions): Promise<void> {
     { epoch: volume.change.epoch, truncateLsn: volume.change.plan.truncateLsn, recoveryMs },
     "volume open: writer change done",
   );
-  if (options.metricsPort > 0) await serveMetrics(options.metricsPort, options.host);
   const wire = await WireServer.start({
     host: options.host,
     port: options.port,
@@ -68,9 +77,11 @@ export async function runCompute(options: ComputeOptions): Promise<void> {
     // A moment for the failed commits' errors to reach their clients.
     setTimeout(() => process.exit(EXIT_FENCED), FENCED_EXIT_DELAY_MS);
   });
+  setAcceptingSql(undefined);
   const stop = async (signal: string) => {
     log.info({ signal }, "stopping");
-    await wire.close();
+    setAcceptingSql("shutting down");
+    await wire.close({ graceMs: DRAIN_GRACE_MS });
     volume.close();
     process.exit(0);
   };

@@ -33,6 +33,8 @@ class AppendStream {
   private pending = 0;
   private ended = false;
   private halfClosed = false;
+  private draining = false;
+  private readonly onEnded: (() => void)[] = [];
 
   constructor(
     private readonly node: StorageNode,
@@ -56,8 +58,23 @@ class AppendStream {
     }
   }
 
+  /**
+   * Shutdown: take no further batch, let those in the write queue reach their
+   * LevelDB write and their ack, then end the stream with UNAVAILABLE (the
+   * writer reconnects later, or to the restarted node, and resends what was
+   * not acked). Resolves once the stream has ended.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    // Read on and drop (receive): a paused call whose input is not consumed never closes,
+    // which would hold the server's graceful shutdown until it cancels the call.
+    this.call.resume();
+    this.maybeFinish();
+    return this.ended ? Promise.resolve() : new Promise((resolve) => this.onEnded.push(resolve));
+  }
+
   private receive(message: AppendRequest__Output): void {
-    if (this.ended) return;
+    if (this.ended || this.draining) return;
     try {
       const m = decoded(message);
       if (m.msg === "hello" && m.hello) this.hello(m.hello);
@@ -106,9 +123,13 @@ class AppendStream {
   }
 
   private maybeFinish(): void {
-    if (this.halfClosed && this.pending === 0 && !this.ended) {
+    if (this.pending !== 0 || this.ended) return;
+    if (this.halfClosed) {
       this.close();
       this.call.end();
+    } else if (this.draining) {
+      this.close();
+      this.call.emit("error", { code: grpc.status.UNAVAILABLE, details: "the storage node is shutting down" });
     }
   }
 
@@ -124,6 +145,7 @@ class AppendStream {
     this.ended = true;
     this.session.failed = true;
     this.onClose();
+    for (const resolve of this.onEnded.splice(0)) resolve();
   }
 }
 
@@ -136,12 +158,24 @@ export class AppendService {
     private readonly log: Logger,
   ) {}
 
+  private draining = false;
+
   readonly handler = (call: AppendCall): void => {
+    if (this.draining) {
+      call.emit("error", { code: grpc.status.UNAVAILABLE, details: "the storage node is shutting down" });
+      return;
+    }
     const stream: AppendStream = new AppendStream(this.node, call, this.log, () => this.streams.delete(stream));
     this.streams.add(stream);
   };
 
   fence(epoch: Epoch): void {
     for (const s of [...this.streams]) s.fence(epoch);
+  }
+
+  /** Shutdown: every stream finishes the batches it holds, acks them, and ends (AppendStream.drain). */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.streams].map((s) => s.drain()));
   }
 }

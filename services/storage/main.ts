@@ -1,3 +1,4 @@
+import { readiness } from "../common/observe/health.js";
 import { createLogger } from "../common/observe/log.js";
 import { serveMetrics } from "../common/observe/metrics.js";
 import { StorageServer } from "./server.js";
@@ -10,11 +11,19 @@ export interface StorageNodeOptions {
   readonly metricsPort: number;
 }
 
-/** `sediment storage`: serves one data directory until SIGTERM/SIGINT, then closes LevelDB and exits 0. */
+/**
+ * `sediment storage`: serves one data directory until SIGTERM/SIGINT, then
+ * drains (StorageServer.stop), closes LevelDB and exits 0. The metrics port
+ * opens first, so /livez answers while a large data directory loads; /readyz
+ * says ready once the node serves and is complete for its groups.
+ */
 export async function runStorageNode(opts: StorageNodeOptions): Promise<void> {
   const log = createLogger("storage");
-  const server = await StorageServer.start(opts, log);
+  readiness.set("serving", "starting: loading the data directory");
   const metrics = opts.metricsPort > 0 ? await serveMetrics(opts.metricsPort, opts.host) : undefined;
+  const server = await StorageServer.start(opts, log);
+  readiness.set("serving", undefined);
+  readiness.watch("complete", () => server.notReadyReason());
   log.info(
     { port: server.port, node: opts.nodeId, dataDir: opts.dataDir, metricsPort: opts.metricsPort },
     "storage node listening",
@@ -24,9 +33,9 @@ export async function runStorageNode(opts: StorageNodeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ node: opts.nodeId, signal }, "storage node stopping");
-    metrics?.close();
     server.stop().then(
       () => {
+        metrics?.close();
         log.info({ node: opts.nodeId }, "storage node stopped");
         process.exit(0);
       },

@@ -16,6 +16,7 @@ type PageCall = grpc.ServerDuplexStream<GetPageRequest__Output, GetPageResponse>
 const INFLIGHT_PAUSE = 256;
 const INFLIGHT_RESUME = 64;
 const EMPTY = new Uint8Array(0);
+const SHUTTING_DOWN = "the storage node is shutting down";
 
 /**
  * GetPage stream: many requests in flight, each answered on its own (out of
@@ -31,21 +32,50 @@ export class PageService {
     private readonly recordsPerImage: number,
   ) {}
 
+  /** Set by drain: streams end once their requests are answered; new requests get UNAVAILABLE at once. */
+  private draining = false;
+  /** The drain of each open stream (resolves when that stream has ended). */
+  private readonly streams = new Set<() => Promise<void>>();
+
   readonly handler = (call: PageCall): void => {
     let inflight = 0;
     let halfClosed = false;
     let ended = false;
+    let onEnded: (() => void) | undefined;
+    const drain = (): Promise<void> => {
+      // Read on (a paused call whose input is not consumed never closes) and end when answered.
+      call.resume();
+      const done = new Promise<void>((resolve) => {
+        onEnded = resolve;
+      });
+      finish();
+      return ended ? Promise.resolve() : done;
+    };
+    const end = (): void => {
+      ended = true;
+      this.streams.delete(drain);
+      onEnded?.();
+    };
     const finish = (): void => {
-      if (halfClosed && inflight === 0 && !ended) {
-        ended = true;
+      if (inflight !== 0 || ended) return;
+      if (halfClosed) {
+        end();
         call.end();
+      } else if (this.draining) {
+        end();
+        call.emit("error", { code: grpc.status.UNAVAILABLE, details: SHUTTING_DOWN });
       }
     };
+    this.streams.add(drain);
     call.on("data", (request: GetPageRequest__Output) => {
       if (ended) return;
       if (isUndecodable(request)) {
-        ended = true;
+        end();
         call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: "undecodable GetPage request" });
+        return;
+      }
+      if (this.draining) {
+        call.write({ id: request.id, code: grpc.status.UNAVAILABLE, message: SHUTTING_DOWN, page: EMPTY, pageLsn: 0 });
         return;
       }
       if (++inflight === INFLIGHT_PAUSE) call.pause();
@@ -59,13 +89,19 @@ export class PageService {
       halfClosed = true;
       finish();
     });
-    call.on("cancelled", () => {
-      ended = true;
-    });
-    call.on("error", () => {
-      ended = true;
-    });
+    call.on("cancelled", end);
+    call.on("error", end);
+    if (this.draining) void drain();
   };
+
+  /**
+   * Shutdown: every stream answers the requests it is reading, then ends with
+   * UNAVAILABLE (the compute asks another replica); resolves once all ended.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.streams].map((drain) => drain()));
+  }
 
   /** One request's answer; never rejects (errors become the response's code). */
   private async answer(request: GetPageRequest__Output): Promise<GetPageResponse> {

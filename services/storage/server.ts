@@ -35,7 +35,8 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
   "grpc.max_send_message_length": GRPC_MESSAGE_BYTES_MAX,
 };
 const RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
-const SHUTDOWN_GRACE_MS = 1_000;
+/** SIGTERM: how long running calls get to finish before they are cancelled (well inside Kubernetes' 30 s). */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /**
  * Node's HTTP/2 server starts every stream with a 64 KiB receive window, so a
@@ -59,12 +60,16 @@ function widenReceiveWindows(server: grpc.Server, log: Logger): void {
 }
 
 export class StorageServer {
+  private stopping = false;
+
   private constructor(
     readonly port: number,
     readonly node: StorageNode,
     private readonly server: grpc.Server,
     private readonly materializer: Materializer,
     private readonly repairer: Repairer,
+    private readonly appends: AppendService,
+    private readonly pages: PageService,
   ) {}
 
   static async start(options: StorageServerOptions, log: Logger): Promise<StorageServer> {
@@ -98,11 +103,35 @@ export class StorageServer {
     widenReceiveWindows(server, log);
     materializer.start();
     for (const g of node.topology?.hosted ?? []) if (node.gap(g) !== undefined) repairer.request(g);
-    return new StorageServer(port, node, server, materializer, repairer);
+    return new StorageServer(port, node, server, materializer, repairer, appends, pages);
   }
 
-  /** Stops serving (open streams are cancelled after a grace period), then closes LevelDB cleanly. */
+  /**
+   * Why the node should not count as ready (Kubernetes readiness, hence the
+   * PodDisruptionBudget), or undefined: it serves, and it is complete for
+   * every group it hosts, i.e. no hosted group has a known hole below records
+   * it holds (a gap that repair has not filled yet). A node that never had a
+   * writer hosts no group and is ready.
+   */
+  notReadyReason(): string | undefined {
+    if (this.stopping) return "shutting down";
+    for (const g of this.node.topology?.hosted ?? []) {
+      const gap = this.node.gap(g);
+      if (gap !== undefined) return `group ${g} misses records in (${gap.after}, ${gap.through}]: repair pending`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Graceful stop (SIGTERM): refuse new calls, let the running ones finish —
+   * appends already read reach their LevelDB write and their ack, pages being
+   * read are answered, then each AppendLog and GetPage stream ends with
+   * UNAVAILABLE (the writer's streams are long-lived: they would hold the
+   * shutdown until the grace ends) — and cancel whatever still runs after
+   * SHUTDOWN_GRACE_MS. Then closes LevelDB cleanly.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();
@@ -112,6 +141,8 @@ export class StorageServer {
         clearTimeout(force);
         resolve();
       });
+      void this.appends.drain();
+      void this.pages.drain();
     });
     this.repairer.stop();
     await this.materializer.stop();

@@ -1,13 +1,24 @@
 import { type Server, createServer } from "node:http";
 import { Registry, collectDefaultMetrics } from "prom-client";
+import { type ReadinessGate, readiness as processReadiness } from "./health.js";
 
 /** One prom-client registry per process, served at GET /metrics. */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
-export function serveMetrics(port: number, host = "127.0.0.1"): Promise<Server> {
+/**
+ * The process's HTTP side port: GET /metrics (Prometheus), /livez (the process
+ * answers; Kubernetes liveness), /readyz (200 when `readiness` holds, else 503
+ * with the reason; Kubernetes readiness), /healthz (an alias of /livez).
+ */
+export function serveMetrics(
+  port: number,
+  host = "127.0.0.1",
+  readiness: ReadinessGate = processReadiness,
+): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.url === "/metrics") {
+    const path = (req.url ?? "").split("?")[0];
+    if (path === "/metrics") {
       registry.metrics().then(
         (body) => {
           res.writeHead(200, { "content-type": registry.contentType });
@@ -20,9 +31,15 @@ export function serveMetrics(port: number, host = "127.0.0.1"): Promise<Server> 
       );
       return;
     }
-    if (req.url === "/healthz") {
-      res.writeHead(200);
+    if (path === "/livez" || path === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");
+      return;
+    }
+    if (path === "/readyz") {
+      const reason = readiness.notReadyReason();
+      res.writeHead(reason === undefined ? 200 : 503, { "content-type": "text/plain" });
+      res.end(reason === undefined ? "ok\n" : `not ready: ${reason}\n`);
       return;
     }
     res.writeHead(404);

@@ -93,6 +93,7 @@ function socketTransport(socket: Socket): Transport {
 
 export class WireServer {
   private readonly sessions = new Set<Session>();
+  private readonly whenEmpty: (() => void)[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -143,14 +144,34 @@ export class WireServer {
     return this.sessions.size;
   }
 
-  /** Stop listening and end every session with 57P01, as a PostgreSQL shutdown does. */
-  async close(): Promise<void> {
+  /**
+   * Stop listening and end every session with 57P01, as a PostgreSQL shutdown
+   * does. With `graceMs`, a drain first: idle sessions end at once, the others
+   * once their running statement or open transaction has replied (a COMMIT
+   * gets its ack), and whatever is still running after `graceMs` is cut off
+   * as by PostgreSQL's fast shutdown. Resolves once every connection is gone.
+   */
+  async close(options: { readonly graceMs?: number } = {}): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const error = new SqlError(SqlState.adminShutdown, "terminating connection due to administrator command", {
       severity: "FATAL",
     });
+    const graceMs = options.graceMs ?? 0;
+    if (graceMs > 0 && this.sessions.size > 0) {
+      for (const session of this.sessions) session.stopWhenIdle(error);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.allSessionsEnded(), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+      if (this.sessions.size > 0) this.log.warn({ sessions: this.sessions.size, graceMs }, "terminating busy sessions");
+    }
     for (const session of this.sessions) session.terminate(error);
     await closed;
+  }
+
+  /** Resolves when no session is left (sessions leave the set when their socket closes). */
+  private allSessionsEnded(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenEmpty.push(resolve));
   }
 
   private accept(socket: Socket, options: ConstructorParameters<typeof Session>[1]): void {
@@ -161,6 +182,7 @@ export class WireServer {
     socket.on("close", () => {
       this.sessions.delete(session);
       session.disconnected();
+      if (this.sessions.size === 0) for (const resolve of this.whenEmpty.splice(0)) resolve();
     });
   }
 }

@@ -71,6 +71,10 @@ export class Session {
   private inputWaiter: (() => void) | undefined;
   /** A message COPY does not allow arrived: the session ends once the engine call settles. */
   private copyLost = false;
+  /** Shutdown asked for: end the session with this error at its next idle point (stopWhenIdle). */
+  private stopping: SqlError | undefined;
+  /** The last reply ended with ReadyForQuery 'I' and no message was taken since: no transaction, nothing running. */
+  private idle = false;
   private readonly startupTimer: NodeJS.Timeout;
 
   constructor(
@@ -107,6 +111,19 @@ export class Session {
     this.fatal(error);
   }
 
+  /**
+   * Graceful shutdown: end the session with `error` (FATAL) as soon as it is
+   * idle, i.e. right away if it is, else once what runs — a statement, a
+   * COMMIT waiting for its quorum, the rest of an open transaction block —
+   * has sent its last reply and ReadyForQuery 'I'. Messages already received
+   * after that point are not run. The server bounds the wait (terminate).
+   */
+  stopWhenIdle(error: SqlError): void {
+    this.stopping = error;
+    if (this.state === "handshake" || this.state === "starting") this.fatal(error);
+    else if (!this.running) this.stopIfIdle();
+  }
+
   get processId(): number | undefined {
     return this.key?.processId;
   }
@@ -115,8 +132,10 @@ export class Session {
     this.running = true;
     try {
       while (this.state !== "closed") {
+        if (this.stopIfIdle()) break;
         const m = this.nextMessage();
         if (m === undefined) break;
+        this.idle = false;
         const pending = this.dispatch(m);
         if (this.out.byteLength >= OUTPUT_FLUSH_BYTES) this.flush();
         if (pending !== undefined) {
@@ -144,6 +163,13 @@ export class Session {
       }
       if (this.state === "closed") this.release();
     }
+  }
+
+  /** Ends the session if a shutdown waits for it and it is idle; true if it did. */
+  private stopIfIdle(): boolean {
+    if (this.stopping === undefined || !this.idle) return false;
+    this.fatal(this.stopping);
+    return true;
   }
 
   private nextMessage(): FrontendMessage | undefined {
@@ -312,6 +338,7 @@ export class Session {
     const status = this.engine!.transactionStatus();
     if (status === "I" && this.extended!.portalCount > 0) this.extended!.closePortals();
     this.out.readyForQuery(status);
+    this.idle = status === "I";
   }
 
   // ---- errors ----
