@@ -129,6 +129,10 @@ const CASES: readonly (readonly [string, string])[] = [
     "begin;\ndrop table t;\ncreate table t (a int not null, b text, c bool, d bigint);\ncopy t from stdin with (freeze on);\n1\tx\tt\t1\n\\.\nselect count(*) from t;\ncommit;\nbegin;\ncopy t from stdin;\n2\tx\tt\t1\nbad\n\\.\nselect 1;\nrollback;\n",
   ],
   [
+    "a duplicate key on line 3 of a COPY into a table with a primary key loads nothing",
+    "alter table t add primary key (a);\ncopy t from stdin;\n1\tx\tt\t1\n2\ty\tf\t2\n1\tz\tt\t3\n4\tw\tt\t4\n\\.\n",
+  ],
+  [
     "COPY TO: text, csv, header, force quote, query form",
     'copy t from stdin;\n1\ta\\tb\\\\c\\nd\tt\t10\n2\t\\N\tf\t\\N\n3\t\tt\t-1\n4\tq"u,o\tf\t0\n\\.\n' +
       "copy t to stdout with (format csv, header);\n" +

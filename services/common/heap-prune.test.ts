@@ -16,7 +16,14 @@ import { type Xid, pageId } from "./ids.js";
 import { INVALID_LSN, lsn } from "./lsn.js";
 import { PageKind, pageLsn } from "./page.js";
 import { type LogRecord, RecordKind, decodeRecords, encodeRecords } from "./record.js";
-import { heapInsertPayload, heapPrunePayload, heapSetXmaxPayload, pageInitPayload, redo } from "./redo.js";
+import {
+  heapInsertPayload,
+  heapMultiInsertPayload,
+  heapPrunePayload,
+  heapSetXmaxPayload,
+  pageInitPayload,
+  redo,
+} from "./redo.js";
 
 const PAGE = pageId(16384, 3);
 
@@ -131,5 +138,26 @@ describe("heap prune (VACUUM)", () => {
     expect(() => heapTupleData(pruned, 0)).toThrow(InvariantError);
     expect(heapSlotUsed(pruned, 1)).toBe(true);
     expect(heapTupleHeader(pruned, 1).xmin).toBe(5);
+  });
+
+  it("a HeapMultiInsert record gives the page the same tuples in one record give one by one", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 400 }), { minLength: 1, maxLength: 40 }), (datas) => {
+        const single = new Writer();
+        const multi = new Writer();
+        const batch: { slot: number; tuple: Uint8Array }[] = [];
+        for (const [i, data] of datas.entries()) {
+          const tuple = encodeHeapTuple({ xmin: (i + 3) as Xid, xmax: 0 as Xid, cid: i, infomask: 0, natts: 1 }, data);
+          if (!heapFitsTuple(single.page, tuple.length)) break;
+          const slot = heapInsertSlot(single.page);
+          single.apply(RecordKind.HeapInsert, heapInsertPayload(slot, tuple));
+          batch.push({ slot, tuple });
+        }
+        multi.apply(RecordKind.HeapMultiInsert, heapMultiInsertPayload(batch));
+        const strip = (page: Uint8Array) => Buffer.from(page.subarray(8)); // all but the page LSN
+        expect(strip(multi.page)).toEqual(strip(single.page));
+        expect(() => multi.apply(RecordKind.HeapMultiInsert, new Uint8Array(2))).toThrow(InvariantError);
+      }),
+    );
   });
 });

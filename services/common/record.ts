@@ -62,9 +62,15 @@ export enum RecordKind {
    * it (heapHotUpdate). Payload: u16 old slot, u16 new slot, tuple bytes.
    */
   HeapHotUpdate = 11,
+  /**
+   * Heap: several new tuples on one page (a bulk insert: COPY), as PostgreSQL's
+   * heap_multi_insert. Payload: u16 count, then per tuple u16 slot, u16
+   * length, the tuple bytes; each is placed as by HeapInsert, in order.
+   */
+  HeapMultiInsert = 12,
 }
 
-export const RECORD_KIND_MAX = RecordKind.HeapHotUpdate;
+export const RECORD_KIND_MAX = RecordKind.HeapMultiInsert;
 
 export interface LogRecord {
   readonly lsn: Lsn;

@@ -92,6 +92,9 @@ export function redoInPlace(page: Uint8Array, record: LogRecord): void {
     case RecordKind.HeapPrune:
       heapPrune(page, decodeHeapPrune(p));
       break;
+    case RecordKind.HeapMultiInsert:
+      for (const { slot, tuple } of decodeHeapMultiInsert(p)) heapPlaceTuple(page, slot, tuple);
+      break;
     case RecordKind.HeapHotUpdate:
       assert(p.length >= 4, "bad HeapHotUpdate payload");
       heapHotUpdate(page, dv.getUint16(0, true), dv.getUint16(2, true), p.subarray(4));
@@ -157,6 +160,40 @@ function decodeHeapPrune(p: Uint8Array): HeapPruneChanges {
   for (let i = 0; i < nUnused; i++, at += 2) unused.push(dv.getUint16(at, true));
   for (let i = 0; i < nRedirects; i++, at += 4) redirects.push([dv.getUint16(at, true), dv.getUint16(at + 2, true)]);
   return { unused, redirects };
+}
+
+/** New tuples for one page, each at the slot heapInsertSlot gives after the ones before it. */
+export function heapMultiInsertPayload(tuples: readonly { slot: number; tuple: Uint8Array }[]): Uint8Array {
+  const out = new Uint8Array(2 + tuples.reduce((n, t) => n + 4 + t.tuple.length, 0));
+  const dv = view(out);
+  dv.setUint16(0, tuples.length, true);
+  let at = 2;
+  for (const { slot, tuple } of tuples) {
+    dv.setUint16(at, slot, true);
+    dv.setUint16(at + 2, tuple.length, true);
+    out.set(tuple, at + 4);
+    at += 4 + tuple.length;
+  }
+  return out;
+}
+
+function decodeHeapMultiInsert(p: Uint8Array): { slot: number; tuple: Uint8Array }[] {
+  assert(p.length >= 2, "bad HeapMultiInsert payload");
+  const dv = view(p);
+  const count = dv.getUint16(0, true);
+  assert(count > 0, "bad HeapMultiInsert payload: no tuples");
+  const out: { slot: number; tuple: Uint8Array }[] = [];
+  let at = 2;
+  for (let i = 0; i < count; i++) {
+    assert(at + 4 <= p.length, "bad HeapMultiInsert payload: truncated");
+    const slot = dv.getUint16(at, true);
+    const length = dv.getUint16(at + 2, true);
+    assert(at + 4 + length <= p.length, "bad HeapMultiInsert payload: truncated tuple");
+    out.push({ slot, tuple: p.subarray(at + 4, at + 4 + length) });
+    at += 4 + length;
+  }
+  assert(at === p.length, "bad HeapMultiInsert payload: trailing bytes");
+  return out;
 }
 
 export function heapHotUpdatePayload(oldSlot: number, newSlot: number, tuple: Uint8Array): Uint8Array {

@@ -4,6 +4,8 @@ import type { AccessError, Column, Datum } from "./database.js";
 export class AccessFailure extends Error implements AccessError {
   override name = "AccessFailure";
   readonly detail: string | undefined;
+  /** Which row of an insertMany call failed. */
+  rowIndex: number | undefined;
   constructor(
     readonly sqlState: string,
     message: string,

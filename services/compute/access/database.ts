@@ -106,6 +106,8 @@ export interface Transaction {
 export interface AccessError extends Error {
   readonly sqlState: string;
   readonly detail?: string;
+  /** Which row of an insertMany call failed. */
+  readonly rowIndex?: number;
   /** For 23505: the key that is already there, for the DETAIL line (the SQL layer formats the values). */
   readonly duplicateKey?: {
     readonly columns: readonly Column[];
@@ -165,6 +167,12 @@ export interface Database {
    * unique index (waiting first for a transaction that holds that key).
    */
   insert(tx: Transaction, table: Table, values: readonly Datum[]): Promise<TupleId>;
+  /**
+   * Inserts several rows as `insert` would, in order, the heap filled a page
+   * at a time (COPY). A row that cannot be stored fails the call before
+   * anything is written, with `rowIndex` set on the error.
+   */
+  insertMany(tx: Transaction, table: Table, rows: readonly (readonly Datum[])[]): Promise<void>;
   /**
    * Deletes the version at `tid` as of the current command. Waits while
    * another in-progress transaction holds the row; "gone" when the row was

@@ -2,9 +2,12 @@ import { type PrunePlan, type VersionFate, hotChain, planChangesPage, planHeapPr
 import {
   HEAP_ONLY_TUPLE,
   type HeapTupleHeader,
+  LINE_POINTER_BYTES,
   TUPLE_HEADER_BYTES,
   encodeHeapTuple,
+  heapFits,
   heapFitsTuple,
+  heapFreeBytes,
   heapInsertSlot,
   heapSlotCount,
   heapSlotUsed,
@@ -12,11 +15,12 @@ import {
   heapTupleHeader,
 } from "../../common/heap-page.js";
 import { type PageId, type Xid, pageId } from "../../common/ids.js";
-import { PageKind, pageKind } from "../../common/page.js";
+import { PageKind, initPageHeader, newZeroPage, pageKind } from "../../common/page.js";
 import { RecordKind } from "../../common/record.js";
 import {
   heapHotUpdatePayload,
   heapInsertPayload,
+  heapMultiInsertPayload,
   heapPrunePayload,
   heapSetXmaxPayload,
   pageInitPayload,
@@ -56,6 +60,13 @@ function versionAt(page: Uint8Array, tid: TupleId): HeapVersion {
   const h = heapTupleHeader(page, tid.slot);
   return { tid, xmin: h.xmin, xmax: h.xmax, cid: h.cid, data: heapTupleData(page, tid.slot).slice() };
 }
+
+/** The free bytes of a freshly formatted heap page. */
+const EMPTY_PAGE_FREE_BYTES = (() => {
+  const page = newZeroPage();
+  initPageHeader(page, PageKind.Heap);
+  return heapFreeBytes(page);
+})();
 
 const NO_PRUNE: PrunePlan = { unused: [], redirects: [], deadChains: [], freedTuples: 0 };
 
@@ -120,6 +131,50 @@ export class HeapStore {
       .commit();
     this.sizes.set(relfile, count + 1);
     return { block: count, slot: 0 };
+  }
+
+  /**
+   * A bulk insert (COPY), as PostgreSQL's heap_multi_insert: fills the last
+   * block, then new ones, with one HeapMultiInsert record per page (after a
+   * PageInit on a new page), each page its own MTR. New tuples take new line
+   * pointers. Returns the tids in input order.
+   */
+  async insertMany(
+    relfile: number,
+    xmin: Xid,
+    cid: number,
+    natts: number,
+    rows: readonly Uint8Array[],
+  ): Promise<TupleId[]> {
+    const tuples = rows.map((data) => encodeHeapTuple({ xmin, xmax: 0 as Xid, cid, infomask: 0, natts }, data));
+    const tids: TupleId[] = [];
+    let next = 0;
+    while (next < tuples.length) {
+      let count = await this.blockCount(relfile);
+      if (count > 0) await this.pool.get(pageId(relfile, count - 1));
+      count = this.sizes.known(relfile)!; // may have grown while we waited
+      const last = count > 0 ? this.pool.peek(pageId(relfile, count - 1)) : undefined;
+      if (last === undefined && count > 0) continue; // evicted meanwhile
+      const fresh = last === undefined || !heapFits(last, tuples[next]!.length);
+      const block = fresh ? count : count - 1;
+      let free = fresh ? EMPTY_PAGE_FREE_BYTES : heapFreeBytes(last!);
+      let slot = fresh ? 0 : heapSlotCount(last!);
+      const batch: { slot: number; tuple: Uint8Array }[] = [];
+      for (let t = tuples[next]; t !== undefined && free >= t.length + LINE_POINTER_BYTES; t = tuples[next]) {
+        batch.push({ slot, tuple: t });
+        free -= t.length + LINE_POINTER_BYTES;
+        slot++;
+        next++;
+      }
+      if (batch.length === 0) throw new Error(`a tuple of ${tuples[next]!.length} bytes fits no heap page`);
+      const id = pageId(relfile, block);
+      const mtr = new Mtr(this.pool, this.log);
+      if (fresh) mtr.change(id, RecordKind.PageInit, pageInitPayload(PageKind.Heap));
+      mtr.change(id, RecordKind.HeapMultiInsert, heapMultiInsertPayload(batch)).commit();
+      if (fresh) this.sizes.set(relfile, count + 1);
+      for (const b of batch) tids.push({ block, slot: b.slot });
+    }
+    return tids;
   }
 
   /**

@@ -207,6 +207,30 @@ export class SedimentDatabase implements Database {
     return tid;
   }
 
+  async insertMany(tx: Transaction, table: Table, rows: readonly (readonly Datum[])[]): Promise<void> {
+    if (rows.length === 0) return;
+    const t = state(tx);
+    const tuples = rows.map((values, rowIndex) => {
+      try {
+        return encodeChecked(table, values);
+      } catch (err) {
+        if (err instanceof AccessFailure) err.rowIndex = rowIndex;
+        throw err;
+      }
+    });
+    await this.log.whenCanAppend();
+    const xid = await this.txm.assignXid(t);
+    const tids = await this.heap.insertMany(table.relfile, xid as Xid, t.cid, table.columns.length, tuples);
+    for (const [rowIndex, tid] of tids.entries()) {
+      try {
+        await this.indexes.insertEntries(t, table, tid, rows[rowIndex]!);
+      } catch (err) {
+        if (err instanceof AccessFailure) err.rowIndex = rowIndex;
+        throw err;
+      }
+    }
+  }
+
   async delete(tx: Transaction, table: Table, tid: TupleId): Promise<WriteOutcome> {
     await this.log.whenCanAppend();
     return deleteVersion(this.heap, this.txm, state(tx), table.relfile, tid);

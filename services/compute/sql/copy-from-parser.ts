@@ -29,6 +29,10 @@ function shown(text: string): string {
   return `${bytes.toString("utf8", 0, end)}...`;
 }
 
+export interface RowOrigin {
+  readonly lineNo: number;
+}
+
 export class CopyFromParser {
   private readonly reader: CopyLineReader;
   private readonly fields: (string | null)[] = [];
@@ -102,13 +106,24 @@ export class CopyFromParser {
     }
   }
 
-  /** The error with PostgreSQL's CONTEXT for the line (and column) it happened at. */
-  withContext(err: unknown): unknown {
+  /** Where the row nextRow just returned came from: the CONTEXT of an error found once later rows were read. */
+  rowOrigin(): RowOrigin {
+    return { lineNo: this.reader.lineNo };
+  }
+
+  /**
+   * The error with PostgreSQL's CONTEXT for the line (and column) it happened
+   * at: the current one, or `origin`'s, a row stored with later ones, named by
+   * its line number alone (as PostgreSQL does when a buffered batch fails).
+   */
+  withContext(err: unknown, origin?: RowOrigin): unknown {
     const e = fromAccessError(err, formatText);
     if (!(e instanceof SqlError)) return e;
-    const at = `COPY ${this.q.table.name}, line ${this.reader.lineNo}`;
+    const at = `COPY ${this.q.table.name}, line ${origin?.lineNo ?? this.reader.lineNo}`;
     let where: string;
-    if (this.column !== undefined) {
+    if (origin !== undefined) {
+      where = at;
+    } else if (this.column !== undefined) {
       const value = this.fields[this.column];
       const name = this.names[this.column]!;
       where =

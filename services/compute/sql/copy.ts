@@ -1,5 +1,6 @@
+import type { AccessError, Datum } from "../access/database.js";
 import type { RowSink } from "../wire/query-engine.js";
-import { CopyFromParser } from "./copy-from-parser.js";
+import { CopyFromParser, type RowOrigin } from "./copy-from-parser.js";
 import { type CopyOutFormat, copyOutHeader, copyOutLine } from "./copy-out-format.js";
 import { formatText } from "./datum-io.js";
 import { notSupported } from "./errors.js";
@@ -11,12 +12,16 @@ import type { CopyFromQuery } from "./query.js";
 
 /**
  * Runs COPY FROM STDIN and COPY TO STDOUT over the wire layer's copy
- * streams. COPY FROM inserts each row as soon as its line is complete, then
- * asks for more input, so the client is read only as fast as rows are
- * stored and memory holds one CopyData message and one line at most. A
- * failure ends the statement (the caller rolls its transaction back): no
- * row of a failed COPY stays.
+ * streams. COPY FROM stores rows COPY_BATCH_ROWS at a time
+ * (Database.insertMany: a page per record), then asks for more input, so
+ * the client is read only as fast as rows are stored and memory holds one
+ * batch, one CopyData message and one line at most. A failure ends the
+ * statement (the caller rolls its transaction back): no row of a failed
+ * COPY stays; its CONTEXT names the line of the row that failed.
  */
+
+/** Rows stored together (Database.insertMany): a page's worth many times over, yet little memory. */
+const COPY_BATCH_ROWS = 1000;
 
 export async function runCopyFrom(p: CopyFromQuery, ctx: ExecContext, out: RowSink): Promise<number> {
   if (out.copyIn === undefined) throw notSupported("COPY FROM STDIN through this connection");
@@ -25,27 +30,50 @@ export async function runCopyFrom(p: CopyFromQuery, ctx: ExecContext, out: RowSi
   const table = p.table;
   const parser = new CopyFromParser(p);
   const input = out.copyIn({ format: 0, columnFormats: p.columns.map(() => 0) });
+  const rows: Datum[][] = [];
+  const origins: RowOrigin[] = [];
   let count = 0;
+  const store = async (): Promise<void> => {
+    try {
+      await db.insertMany(tx, table, rows);
+    } catch (err) {
+      throw new BatchFailure(err, origins[(err as AccessError).rowIndex ?? rows.length - 1]);
+    }
+    count += rows.length;
+    rows.length = 0;
+    origins.length = 0;
+  };
+  const take = async (atEof: boolean): Promise<void> => {
+    for (let row = parser.nextRow(atEof); row !== undefined; row = parser.nextRow(atEof)) {
+      checkNotNull(table, row);
+      rows.push(row);
+      origins.push(parser.rowOrigin());
+      if (rows.length >= COPY_BATCH_ROWS) await store();
+    }
+  };
   try {
     for await (const chunk of input) {
       ctx.cancel.check();
       parser.push(chunk);
-      for (let row = parser.nextRow(false); row !== undefined; row = parser.nextRow(false)) {
-        checkNotNull(table, row);
-        await db.insert(tx, table, row);
-        count++;
-      }
+      await take(false);
     }
     parser.finish();
-    for (let row = parser.nextRow(true); row !== undefined; row = parser.nextRow(true)) {
-      checkNotNull(table, row);
-      await db.insert(tx, table, row);
-      count++;
-    }
+    await take(true);
+    await store();
   } catch (err) {
-    throw parser.withContext(err);
+    throw err instanceof BatchFailure ? parser.withContext(err.cause, err.origin) : parser.withContext(err);
   }
   return count;
+}
+
+/** A batch of rows failed to store: the error, and where the failing row came from. */
+class BatchFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly origin: RowOrigin | undefined,
+  ) {
+    super("COPY batch failed");
+  }
 }
 
 export async function runCopyTo(p: CopyToPlan, ctx: ExecContext, out: RowSink): Promise<number> {

@@ -271,6 +271,10 @@ export class MemoryDatabase implements Database {
     return tidOf(heap.length - 1);
   }
 
+  async insertMany(tx: Transaction, table: Table, rows: readonly (readonly Datum[])[]): Promise<void> {
+    for (const values of rows) await this.insert(tx, table, values);
+  }
+
   async delete(tx: Transaction, table: Table, tid: TupleId): Promise<WriteOutcome> {
     return this.lockVersion(this.tx(tx), table, tid);
   }
