@@ -50,9 +50,8 @@ interface Candidate {
   tenure: Tenure | undefined;
 }
 
-type Event =
-  | { atMs: number; seq: number; kind: "tick"; c: number }
-  | { atMs: number; seq: number; kind: "run"; c: number; run: () => void };
+type NewEvent = { atMs: number; kind: "tick"; c: number } | { atMs: number; kind: "run"; c: number; run: () => void };
+type Event = NewEvent & { seq: number };
 
 export function simulate(options: SimOptions): Tenure[] {
   const { timing } = options;
@@ -66,8 +65,8 @@ export function simulate(options: SimOptions): Tenure[] {
   const queue: Event[] = [];
   let seq = 0;
   let faultIndex = 0;
-  const push = (event: Omit<Event, "seq">): void => {
-    queue.push({ ...event, seq: seq++ } as Event);
+  const push = (event: NewEvent): void => {
+    queue.push({ ...event, seq: seq++ });
   };
   const nextFault = (): Fault | undefined => options.faults[faultIndex++ % options.faults.length];
   const crashed = (c: number, atMs: number): boolean => atMs >= (options.crashAtMs?.get(c) ?? Number.POSITIVE_INFINITY);
