@@ -1,36 +1,9 @@
-import { createRequire } from "node:module";
+import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../services/common/observe/log.js";
-import type { KubernetesLeaseElection } from "../services/compute/election/lease-election.js";
+import { KubernetesLeaseElection } from "../services/compute/election/lease-election.js";
 import { DEFAULT_LEASE_TIMING } from "../services/compute/election/lease-rules.js";
 import { FakeKubeApi } from "./support/kube-api-server.js";
-
-/**
- * @kubernetes/client-node 2.x loads undici 8, which needs Node ≥ 22.19 (its `engines`): on an older
- * Node the client cannot even be imported (and the failed import leaves an unhandled rejection
- * behind). Read that requirement instead of trying, say so loudly and skip, rather than fail the
- * suite on the runtime.
- */
-const undiciNeeds = (createRequire(import.meta.url)("undici/package.json") as { engines?: { node?: string } }).engines
-  ?.node;
-const runnable = nodeSatisfies(undiciNeeds);
-if (!runnable) {
-  console.warn(
-    `SKIPPED lease-election tests: @kubernetes/client-node's undici needs Node ${undiciNeeds}, this is ${process.version}`,
-  );
-}
-const client = runnable ? await import("@kubernetes/client-node") : undefined;
-const election = runnable ? await import("../services/compute/election/lease-election.js") : undefined;
-
-/** `>=X.Y.Z` against this Node (the only form undici uses). */
-function nodeSatisfies(range: string | undefined): boolean {
-  const min = /^>=\s*(\d+)\.(\d+)\.(\d+)$/.exec(range?.trim() ?? "");
-  if (min === null) return true;
-  const have = process.versions.node.split(".").map(Number);
-  const want = min.slice(1).map(Number);
-  for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return have[i]! > want[i]!;
-  return true;
-}
 
 const NS = "sediment";
 const LEASE = "sediment-writer";
@@ -53,10 +26,9 @@ function elector(identity: string): {
   lost: Promise<{ reason: string; atMs: number }>;
 } {
   api.addPod(NS, identity);
-  if (client === undefined || election === undefined) throw new Error("not runnable here");
-  const kubeConfig = new client.KubeConfig();
+  const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions(api.kubeConfigOptions(identity));
-  const e = new election.KubernetesLeaseElection({
+  const e = new KubernetesLeaseElection({
     kubeConfig,
     lease: { namespace: NS, name: LEASE },
     identity,
@@ -79,7 +51,7 @@ async function firstWinner(campaigns: Promise<string>[]): Promise<string> {
 const pending = (p: Promise<unknown>, ms: number) =>
   Promise.race([p.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), ms))]);
 
-describe.skipIf(election === undefined)("Kubernetes Lease election", () => {
+describe("Kubernetes Lease election", () => {
   it("two electors racing for a missing Lease: exactly one wins, labels itself writer when serving; the other waits", async () => {
     const a = elector("compute-a");
     const b = elector("compute-b");

@@ -20,8 +20,8 @@ const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount
 
 /**
  * The election `sediment compute --election` asks for. The Kubernetes one is
- * imported only when chosen: @kubernetes/client-node is large, and its HTTP
- * stack (undici 8) does not load on Node < 22.19.
+ * imported only when chosen: @kubernetes/client-node is large, and a compute
+ * outside Kubernetes has no use for it.
  */
 export async function createElection(options: ElectionOptions, log: Logger): Promise<WriterElection> {
   switch (options.election ?? "none") {
