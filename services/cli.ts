@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 
 /** `sediment`: one binary, one subcommand per deployable role. */
 function int(value: string): number {
@@ -62,10 +62,41 @@ program
   .option("--port <port>", "PostgreSQL port", int, 5432)
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--metrics-port <port>", "HTTP port for /metrics, /livez, /readyz (0: none)", int, 0)
-  .action(async (opts: { storage: string; port: number; host: string; metricsPort: number }) => {
-    const { runCompute } = await import("./compute/main.js");
-    await runCompute(opts);
-  });
+  .addOption(
+    new Option("--election <kind>", "how the writer is chosen among compute processes (none: this one, at once)")
+      .choices(["none", "lock", "kubernetes"])
+      .default("none"),
+  )
+  .option("--lock-port <port>", "--election lock: the loopback port only the writer binds", tcpPort)
+  .option("--lease-name <name>", "--election kubernetes: the coordination.k8s.io Lease", "sediment-writer")
+  .option("--lease-duration <s>", "--election kubernetes: leaseDurationSeconds (default 1)", int)
+  .option("--lease-renew-deadline <ms>", "--election kubernetes: stop unless renewed within (default 600)", int)
+  .option("--lease-retry-period <ms>", "--election kubernetes: renew and poll period (default 150)", int)
+  .action(
+    async (opts: {
+      storage: string;
+      port: number;
+      host: string;
+      metricsPort: number;
+      election: "none" | "lock" | "kubernetes";
+      lockPort?: number;
+      leaseName: string;
+      leaseDuration?: number;
+      leaseRenewDeadline?: number;
+      leaseRetryPeriod?: number;
+    }) => {
+      const { runCompute } = await import("./compute/main.js");
+      const { leaseDuration, leaseRenewDeadline, leaseRetryPeriod, ...rest } = opts;
+      await runCompute({
+        ...rest,
+        leaseTiming: {
+          ...(leaseDuration !== undefined ? { leaseDurationSeconds: leaseDuration } : {}),
+          ...(leaseRenewDeadline !== undefined ? { renewDeadlineMs: leaseRenewDeadline } : {}),
+          ...(leaseRetryPeriod !== undefined ? { retryPeriodMs: leaseRetryPeriod } : {}),
+        },
+      });
+    },
+  );
 
 program
   .command("local")
@@ -73,7 +104,8 @@ program
   .option("--data-dir <dir>", "where the cluster keeps its data, logs and pid files", "./.sediment")
   .option("--port <port>", "compute's PostgreSQL port (0: any free port)", tcpPort, 55432)
   .option("--no-compute", "storage nodes only, even when compute is built (for a caller that is the writer itself)")
-  .action(async (opts: { dataDir: string; port: number; compute: boolean }) => {
+  .option("--computes <n>", "compute processes: 1, or more for hot standbys (a writer lock decides)", int, 1)
+  .action(async (opts: { dataDir: string; port: number; compute: boolean; computes: number }) => {
     const { runLocal } = await import("./local/main.js");
     await runLocal(opts);
   });

@@ -23,6 +23,13 @@ export function banner(cluster: LocalCluster): string {
       );
     }
   }
+  const computes = cluster.roles.filter((r) => r.kind === "compute" && r.unavailable === undefined);
+  if (computes.length > 1) {
+    lines.push(
+      `  writer      the compute holding lock port ${cluster.cluster.compute.lockPort} listens on ${computes[0]!.host}:${computes[0]!.port}; ` +
+        "the others wait as hot standbys (`sediment status` says which is which)",
+    );
+  }
   lines.push(
     `  stop with Ctrl-C or \`kill ${process.pid}\`; \`sediment status --data-dir ${cluster.dataDir}\` for health`,
   );

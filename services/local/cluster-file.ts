@@ -18,7 +18,13 @@ export const ClusterFileSchema = z.object({
     .array(z.object({ nodeId: z.number().int().nonnegative(), port, metricsPort: port }))
     .min(1)
     .refine((nodes) => nodes.every((n, i) => n.nodeId === i), "storage node ids must be 0..n-1 in order"),
-  compute: z.object({ metricsPort: port }),
+  compute: z.object({
+    metricsPort: port,
+    /** With `--computes` > 1: the loopback port whose holder is the writer (compute's `--election lock`). */
+    lockPort: port.optional(),
+    /** With `--computes` > 1: compute-i's metrics port (index 0 is `metricsPort`). */
+    metricsPorts: z.array(port).optional(),
+  }),
   createdAt: z.string(),
 });
 
@@ -75,6 +81,40 @@ export async function loadOrCreateClusterFile(
   writeFileSync(`${path}.tmp`, `${JSON.stringify(cluster, null, 2)}\n`);
   renameSync(`${path}.tmp`, path);
   return { cluster, created: true };
+}
+
+/**
+ * The cluster file with a lock port and one metrics port per compute process,
+ * added (free ports, then written back) the first time `--computes` asks for
+ * more than the file has; unchanged otherwise.
+ */
+export async function ensureComputePorts(
+  dataDir: string,
+  cluster: ClusterFile,
+  computes: number,
+  avoid: readonly number[],
+): Promise<ClusterFile> {
+  const metricsPorts = cluster.compute.metricsPorts ?? [cluster.compute.metricsPort];
+  if (computes <= 1 || (cluster.compute.lockPort !== undefined && metricsPorts.length >= computes)) return cluster;
+  const used = [
+    ...avoid,
+    ...cluster.storage.flatMap((n) => [n.port, n.metricsPort]),
+    ...metricsPorts,
+    ...(cluster.compute.lockPort !== undefined ? [cluster.compute.lockPort] : []),
+  ];
+  const fresh = await findFreePorts(computes - metricsPorts.length + 1, cluster.host, used);
+  const updated: ClusterFile = {
+    ...cluster,
+    compute: {
+      ...cluster.compute,
+      lockPort: cluster.compute.lockPort ?? fresh.pop()!,
+      metricsPorts: [...metricsPorts, ...fresh].slice(0, Math.max(computes, metricsPorts.length)),
+    },
+  };
+  const path = clusterFilePath(dataDir);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(updated, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+  return updated;
 }
 
 /**

@@ -12,7 +12,12 @@ const STOP_DEADLINE_MS = 15_000;
  * process; the banner and one-line notices go to stderr. Never reads stdin,
  * so it runs fine without a terminal (`setsid ... &`).
  */
-export async function runLocal(opts: { dataDir: string; port: number; compute: boolean }): Promise<void> {
+export async function runLocal(opts: {
+  dataDir: string;
+  port: number;
+  compute: boolean;
+  computes?: number;
+}): Promise<void> {
   // Whoever reads our output may go away (`| head`, a closed terminal): keep supervising regardless.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   const say = (line: string): void => {
@@ -21,7 +26,14 @@ export async function runLocal(opts: { dataDir: string; port: number; compute: b
   const log = createLogger("local");
   let cluster: Awaited<ReturnType<typeof startLocalCluster>>;
   try {
-    cluster = await startLocalCluster({ dataDir: opts.dataDir, port: opts.port, compute: opts.compute, log, say });
+    cluster = await startLocalCluster({
+      dataDir: opts.dataDir,
+      port: opts.port,
+      compute: opts.compute,
+      computes: opts.computes,
+      log,
+      say,
+    });
   } catch (err) {
     say(`sediment local: ${(err as Error).message}`);
     process.exit(1);

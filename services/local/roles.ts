@@ -42,6 +42,8 @@ export interface RoleContext {
   readonly compute: boolean;
   /** SEDIMENT_PASSWORD for compute: the supervisor's own, or the data dir's generated one. */
   readonly computePassword: string;
+  /** Compute processes (`--computes`): 1 is the writer alone; more run as hot standbys behind the lock port. */
+  readonly computes?: number;
 }
 
 export function storageDataDir(dataDir: string, nodeId: number): string {
@@ -76,11 +78,31 @@ function storageRoles(ctx: RoleContext): Role[] {
   }));
 }
 
-function computeRole(ctx: RoleContext): Role {
+/**
+ * One compute is `compute`, the writer at once (`--election none`). With
+ * `--computes n` > 1 they are `compute-0` … `compute-(n-1)`, all alike
+ * (`--election lock` on cluster.json's lock port): whichever binds the lock
+ * port first is the writer and alone listens on the client port; the others
+ * wait as hot standbys, and one takes over the instant the writer dies. The
+ * dead one is restarted as usual and becomes a standby in turn.
+ */
+function computeRoles(ctx: RoleContext): Role[] {
+  const count = ctx.computes ?? 1;
+  if (count <= 1) return [computeRole(ctx, "compute", ctx.cluster.compute.metricsPort, [])];
+  const { lockPort, metricsPorts } = ctx.cluster.compute;
+  if (lockPort === undefined || metricsPorts === undefined || metricsPorts.length < count) {
+    throw new Error(`cluster.json has no lock port or too few compute metrics ports for ${count} computes`);
+  }
+  return Array.from({ length: count }, (_, i) =>
+    computeRole(ctx, `compute-${i}`, metricsPorts[i]!, ["--election", "lock", "--lock-port", String(lockPort)]),
+  );
+}
+
+function computeRole(ctx: RoleContext, name: string, metricsPort: number, election: readonly string[]): Role {
   const { host } = ctx.cluster;
   const main = join(dirname(ctx.cliPath), "compute", "main.js");
   return {
-    name: "compute",
+    name,
     kind: "compute",
     args: [
       "compute",
@@ -91,11 +113,12 @@ function computeRole(ctx: RoleContext): Role {
       "--storage",
       ctx.cluster.storage.map((n) => `${host}:${n.port}`).join(","),
       "--metrics-port",
-      String(ctx.cluster.compute.metricsPort),
+      String(metricsPort),
+      ...election,
     ],
     host,
     port: ctx.computePort,
-    metricsPort: ctx.cluster.compute.metricsPort,
+    metricsPort,
     tier: 1,
     unavailable: !ctx.compute
       ? "not started (--no-compute)"
@@ -108,5 +131,5 @@ function computeRole(ctx: RoleContext): Role {
 }
 
 export function localRoles(ctx: RoleContext): Role[] {
-  return [...storageRoles(ctx), computeRole(ctx)];
+  return [...storageRoles(ctx), ...computeRoles(ctx)];
 }

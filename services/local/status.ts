@@ -3,8 +3,9 @@ import type { GetStatusResponse__Output } from "../../proto/gen/sediment/storage
 import { CHANNEL_OPTIONS, loadStorageProto } from "../../proto/load.js";
 import { unary } from "../../proto/rpc.js";
 import { readClusterFile } from "./cluster-file.js";
-import { isProcessRunning, readSupervisorFile } from "./pid-files.js";
+import { isProcessRunning, pidFilePath, readPidFile, readSupervisorFile } from "./pid-files.js";
 import { DEFAULT_COMPUTE_PORT, canConnect } from "./supervisor.js";
+import { type LockHolder, readLockHolder } from "./writer-lock.js";
 
 /** `sediment status`: one GetStatus call per storage node of a local cluster, as a table. */
 export interface NodeStatus {
@@ -80,5 +81,38 @@ export async function runStatus(opts: { dataDir: string }): Promise<number> {
     `compute    ${cluster.host}:${computePort}  ${computeUp ? "up" : "down"}` +
       `${supervisorUp ? `  (supervisor pid ${supervisor.pid})` : "  (no supervisor running)"}\n`,
   );
+  const lockPort = cluster.compute.lockPort;
+  const computes = cluster.compute.metricsPorts?.length ?? 0;
+  if (lockPort !== undefined && computes > 1) {
+    const holder = await readLockHolder(cluster.host, lockPort);
+    for (const line of formatComputeRoles(opts.dataDir, computes, holder, cluster.host)) {
+      process.stdout.write(`${line}\n`);
+    }
+  }
   return rows.every((r) => r.state === "up") ? 0 : 1;
+}
+
+/**
+ * One line per compute process of `--computes n`: the writer is the process
+ * that holds the lock port (it says so itself); every other live one is a standby.
+ */
+export function formatComputeRoles(
+  dataDir: string,
+  computes: number,
+  holder: LockHolder | undefined,
+  host: string,
+): string[] {
+  return Array.from({ length: computes }, (_, i) => {
+    const name = `compute-${i}`;
+    const pid = readPidFile(pidFilePath(dataDir, name));
+    const running = pid !== undefined && isProcessRunning(pid, ["compute"]);
+    const role = !running
+      ? "down"
+      : holder?.pid === pid
+        ? holder.state === "serving"
+          ? `writer, serving on ${host}:${holder.port}`
+          : "writer, recovering (not serving yet)"
+        : "standby";
+    return `${name.padEnd(10)} pid ${running ? String(pid) : "-"}  ${role}`;
+  });
 }

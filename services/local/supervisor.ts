@@ -4,7 +4,13 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Logger, createLogger } from "../common/observe/log.js";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.js";
-import { type ClusterFile, findFreePorts, loadOrCreateClusterFile, loadOrCreatePassword } from "./cluster-file.js";
+import {
+  type ClusterFile,
+  ensureComputePorts,
+  findFreePorts,
+  loadOrCreateClusterFile,
+  loadOrCreatePassword,
+} from "./cluster-file.js";
 import {
   isAlive,
   isProcessRunning,
@@ -35,6 +41,8 @@ export interface LocalClusterOptions {
   readonly stopGraceMs?: number;
   /** Run the compute role when it is built (default true); false for a caller that is the writer itself. */
   readonly compute?: boolean;
+  /** Compute processes (default 1); more run as hot standbys (services/local/roles.ts). */
+  readonly computes?: number;
 }
 
 export interface LocalCluster {
@@ -85,19 +93,19 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   writeSupervisorFile(dataDir, { pid: process.pid, computePort: requestedPort, startedAt: new Date().toISOString() });
 
   try {
-    const { cluster, created } = await loadOrCreateClusterFile(dataDir, {
-      host: LOCAL_HOST,
-      avoidPorts: [requestedPort],
-    });
+    const loaded = await loadOrCreateClusterFile(dataDir, { host: LOCAL_HOST, avoidPorts: [requestedPort] });
+    const created = loaded.created;
+    const cluster = await ensureComputePorts(dataDir, loaded.cluster, options.computes ?? 1, [requestedPort]);
     const computePort =
       requestedPort !== 0
         ? requestedPort
         : (
-            await findFreePorts(
-              1,
-              LOCAL_HOST,
-              cluster.storage.flatMap((n) => [n.port, n.metricsPort]),
-            )
+            await findFreePorts(1, LOCAL_HOST, [
+              ...cluster.storage.flatMap((n) => [n.port, n.metricsPort]),
+              cluster.compute.metricsPort,
+              ...(cluster.compute.metricsPorts ?? []),
+              ...(cluster.compute.lockPort !== undefined ? [cluster.compute.lockPort] : []),
+            ])
           )[0]!;
     if (computePort !== requestedPort) {
       writeSupervisorFile(dataDir, { pid: process.pid, computePort, startedAt: new Date().toISOString() });
@@ -107,7 +115,15 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const fromEnv = process.env.SEDIMENT_PASSWORD;
     const password =
       fromEnv !== undefined && fromEnv !== "" ? { password: fromEnv, file: undefined } : loadOrCreatePassword(dataDir);
-    const roles = localRoles({ cliPath, dataDir, cluster, computePort, compute, computePassword: password.password });
+    const roles = localRoles({
+      cliPath,
+      dataDir,
+      cluster,
+      computePort,
+      compute,
+      computePassword: password.password,
+      computes: options.computes ?? 1,
+    });
     await stopLeftovers(dataDir, roles, graceMs, log, say);
 
     const processes = new Map<string, SupervisedProcess>();

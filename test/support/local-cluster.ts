@@ -36,13 +36,14 @@ export interface LocalCluster {
 
 /** Runs `sediment local` as a user would (no TTY, no stdin) on a fresh data dir. */
 export async function startLocalCluster(
-  options: { dataDir?: string; keep?: boolean; compute?: boolean } = {},
+  options: { dataDir?: string; keep?: boolean; compute?: boolean; computes?: number } = {},
 ): Promise<LocalCluster> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sediment-test-"));
   // Without compute, the caller is the volume's writer itself.
   const computePort = options.compute ? await findFreePort() : 0;
   const args = [CLI, "local", "--data-dir", dataDir, "--port", String(computePort)];
   if (!options.compute) args.push("--no-compute");
+  if (options.computes !== undefined) args.push("--computes", String(options.computes));
   const supervisor: ChildProcess = spawn(process.execPath, args, {
     stdio: ["ignore", "ignore", "inherit"],
     env: {
