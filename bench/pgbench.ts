@@ -8,39 +8,17 @@
  *
  *   npm run build && node dist/bench/pgbench.js [--scale 10] [--seconds 30] [--clients 8]
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { percentile } from "../test/support/drive-log.js";
 import { TEST_PASSWORD, startLocalCluster } from "../test/support/local-cluster.js";
 import { startVanillaPostgres } from "../test/support/vanilla-postgres.js";
-
-const run = promisify(execFile);
-
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-}
+import { type PgbenchTarget as Target, option, pgbench } from "./pgbench-run.js";
 
 const scale = option("scale", 10);
 const seconds = option("seconds", 30);
 const clients = option("clients", 8);
-
-interface Target {
-  readonly port: number;
-  readonly password: string;
-}
-
-async function pgbench(target: Target, args: readonly string[]): Promise<string> {
-  const { stdout, stderr } = await run(
-    "pgbench",
-    ["-h", "127.0.0.1", "-p", String(target.port), "-U", "postgres", ...args, "postgres"],
-    { env: { ...process.env, PGPASSWORD: target.password }, maxBuffer: 256 * 1024 * 1024 },
-  );
-  return stdout + stderr;
-}
 
 interface Result {
   tps: number;
