@@ -151,10 +151,12 @@ export class BtreeStore {
       lower === undefined || compareKeyToBound(key, lower.key) >= (lower.inclusive ? 0 : 1);
     const withinUpper = (key: Uint8Array): boolean =>
       upper === undefined || compareKeyToBound(key, upper.key) <= (upper.inclusive ? 0 : -1);
-    let block = await this.leafFor(relfile, (separator) => !satisfiesLower(entryKey(separator)));
+    const before = (separator: Uint8Array): boolean => !satisfiesLower(entryKey(separator));
+    // Cached pages are read without awaiting (a point lookup then awaits nothing down here).
+    let block = this.cachedLeafFor(relfile, before) ?? (await this.leafFor(relfile, before));
     let last: Uint8Array | undefined;
     while (block !== BTREE_NO_SIBLING) {
-      const page = await this.pool.get(pageId(relfile, block));
+      const page = this.pool.peekBlock(relfile, block) ?? (await this.pool.get(pageId(relfile, block)));
       // From here to the yield nothing awaits: the page is read as one version.
       assert(pageKind(page) === PageKind.BtreeLeaf, () => `index ${relfile} block ${block} is not a leaf`);
       const count = btreeItemCount(page);
@@ -178,6 +180,21 @@ export class BtreeStore {
       block = done ? BTREE_NO_SIBLING : btreeRightLink(page);
       if (batch.length > 0) yield batch;
     }
+  }
+
+  /** `leafFor` from cached pages only, synchronously; undefined when one on the way is not cached. */
+  private cachedLeafFor(relfile: number, before: (separator: Uint8Array) => boolean): number | undefined {
+    const meta = this.pool.peekBlock(relfile, META_BLOCK);
+    if (meta === undefined) return undefined;
+    const { root, height } = btreeMeta(meta);
+    let block = root;
+    for (let level = height - 1; level > 0; level--) {
+      const page = this.pool.peekBlock(relfile, block);
+      if (page === undefined) return undefined;
+      assert(btreeLevel(page) === level, () => `index ${relfile} block ${block} is not at level ${level}`);
+      block = internalChild(btreeItem(page, internalLastBefore(page, before)));
+    }
+    return block;
   }
 
   /** The leftmost leaf that can hold an entry for which `before` is false (before is true for a prefix). */
