@@ -46,6 +46,23 @@ export interface ExecutionInputs {
   readonly settings: SessionSettings;
 }
 
+/** An ExecContext; `cancel` is the session's current one (a class: a getter in an object literal is slow to make). */
+class StatementContext implements ExecContext {
+  readonly db: Database;
+  readonly tx: () => Transaction;
+  readonly params: readonly Datum[];
+
+  constructor(private readonly inputs: ExecutionInputs) {
+    this.db = inputs.db;
+    this.tx = inputs.scope.transaction;
+    this.params = inputs.params;
+  }
+
+  get cancel(): Cancellation {
+    return this.inputs.cancellation();
+  }
+}
+
 function insertTag(n: number): string {
   return `INSERT 0 ${n}`;
 }
@@ -53,14 +70,7 @@ function insertTag(n: number): string {
 export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
   const { db, scope, params } = inputs;
   const txn = scope.txn;
-  const ctx: ExecContext = {
-    db,
-    tx: scope.transaction,
-    params,
-    get cancel() {
-      return inputs.cancellation();
-    },
-  };
+  const ctx = new StatementContext(inputs);
   const write = (command: string, run: (out: RowSink) => Promise<string>): Execution =>
     new CommandExecution(async (out) => {
       if (txn.readOnly) {
