@@ -68,7 +68,7 @@ function insertTag(n: number): string {
 }
 
 export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
-  const { db, scope, params } = inputs;
+  const { db, scope } = inputs;
   const txn = scope.txn;
   const ctx = new StatementContext(inputs);
   const write = (command: string, run: (out: RowSink) => Promise<string>): Execution =>
