@@ -14,6 +14,7 @@ import {
   btreeMeta,
   btreeRightLink,
   compareEntries,
+  compareItemKeyToBound,
   compareKeyToBound,
   encodeEntry,
   entryKey,
@@ -89,6 +90,32 @@ describe("B-tree entries", () => {
     expect(compareKeyToBound(two, encodeIndexKey(["int4"], [6]))).toBeLessThan(0);
     expect(compareKeyToBound(two, encodeIndexKey(["int4"], [4]))).toBeGreaterThan(0);
     expect(compareKeyToBound(Uint8Array.of(1), Uint8Array.of(1, 0))).toBeLessThan(0);
+  });
+});
+
+describe("compareItemKeyToBound", () => {
+  it("orders an item's key in place as compareKeyToBound orders its view", () => {
+    fc.assert(
+      fc.property(
+        fc.array(entryArb, { minLength: 1, maxLength: 20 }),
+        fc.uint8Array({ maxLength: 14 }),
+        fc.boolean(),
+        (entries, bound, internal) => {
+          const sorted = entries.map((e) => encodeEntry(e.key, e.tid)).sort(compareEntries);
+          const items = internal ? sorted.map((e, i) => internalItem(i + 2, i === 0 ? null : e)) : sorted;
+          const kind = internal ? PageKind.BtreeInternal : PageKind.BtreeLeaf;
+          const page = formatted({ kind, level: internal ? 1 : 0, rightLink: 0, items });
+          const from = internal ? 1 : 0; // the minus-infinity item has no separator
+          for (let i = from; i < items.length; i++) {
+            const item = btreeItem(page, i);
+            const key = entryKey(internal ? internalSeparator(item) : item);
+            expect(Math.sign(compareItemKeyToBound(page, i, internal, bound))).toBe(
+              Math.sign(compareKeyToBound(key, bound)),
+            );
+          }
+        },
+      ),
+    );
   });
 });
 

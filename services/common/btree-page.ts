@@ -337,6 +337,25 @@ export function internalLastBefore(page: Uint8Array, before: (separator: Uint8Ar
   return low - 1;
 }
 
+/**
+ * compareKeyToBound of item `index`'s key and `bound`, read in place: the key
+ * of a leaf entry, or of an internal item's separator (`internal`). A search
+ * probes ~10 items a page; making views of them cost more than comparing.
+ * `index` must be below the item count (the caller's search range).
+ */
+export function compareItemKeyToBound(page: Uint8Array, index: number, internal: boolean, bound: Uint8Array): number {
+  const at = PAGE_HEADER_BYTES + index * BTREE_ITEM_POINTER_BYTES;
+  const offset = getU16(page, at);
+  const start = internal ? offset + CHILD_BYTES : offset;
+  const keyLength = offset + getU16(page, at + 2) - TID_BYTES - start;
+  const n = Math.min(keyLength, bound.length);
+  for (let i = 0; i < n; i++) {
+    const d = page[start + i]! - bound[i]!;
+    if (d !== 0) return d;
+  }
+  return n - bound.length;
+}
+
 /** Order of a key and a bound that may be a prefix of it (index-key.ts: column encodings are prefix-free). */
 export function compareKeyToBound(key: Uint8Array, bound: Uint8Array): number {
   return compareBytes(key.length > bound.length ? key.subarray(0, bound.length) : key, bound);

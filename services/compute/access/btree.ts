@@ -10,14 +10,13 @@ import {
   btreeMeta,
   btreeRightLink,
   compareEntries,
-  compareKeyToBound,
+  compareItemKeyToBound,
   encodeEntry,
   entryKey,
   entryTid,
   internalChild,
   internalChildIndex,
   internalItem,
-  internalLastBefore,
   internalSeparator,
   leafLowerBound,
 } from "../../common/btree-page.js";
@@ -152,47 +151,63 @@ export class BtreeStore {
    * every multi-column key that starts with it.
    */
   async *scan(relfile: number, lower?: KeyBound, upper?: KeyBound): AsyncIterable<readonly IndexEntry[]> {
-    const satisfiesLower = (key: Uint8Array): boolean =>
-      lower === undefined || compareKeyToBound(key, lower.key) >= (lower.inclusive ? 0 : 1);
-    const withinUpper = (key: Uint8Array): boolean =>
-      upper === undefined || compareKeyToBound(key, upper.key) <= (upper.inclusive ? 0 : -1);
-    let block = await this.leafFor(relfile, (separator) => !satisfiesLower(entryKey(separator)));
+    // Keys are compared in place (compareItemKeyToBound): a view per probe was most of a lookup's garbage.
+    const upperMax = upper === undefined ? 0 : upper.inclusive ? 0 : -1;
+    // Cached pages are read without awaiting (a point lookup then awaits nothing down here).
+    let block = this.cachedLeafFor(relfile, lower) ?? (await this.leafFor(relfile, lower));
     let last: Uint8Array | undefined;
     while (block !== BTREE_NO_SIBLING) {
-      const page = await this.pool.get(pageId(relfile, block));
+      const page = this.pool.peekBlock(relfile, block) ?? (await this.pool.get(pageId(relfile, block)));
       // From here to the yield nothing awaits: the page is read as one version.
       assert(pageKind(page) === PageKind.BtreeLeaf, () => `index ${relfile} block ${block} is not a leaf`);
       const count = btreeItemCount(page);
       const after = last;
-      let index = firstIndex(count, (i) => {
-        const item = btreeItem(page, i);
-        return satisfiesLower(entryKey(item)) && (after === undefined || compareEntries(item, after) > 0);
-      });
+      let index =
+        after === undefined
+          ? firstIndex(count, (i) => satisfiesLower(page, i, false, lower))
+          : firstIndex(
+              count,
+              (i) => satisfiesLower(page, i, false, lower) && compareEntries(btreeItem(page, i), after) > 0,
+            );
       const batch: IndexEntry[] = [];
       let done = false;
       for (; index < count; index++) {
-        const item = btreeItem(page, index);
-        const key = entryKey(item);
-        if (!withinUpper(key)) {
+        if (upper !== undefined && compareItemKeyToBound(page, index, false, upper.key) > upperMax) {
           done = true;
           break;
         }
-        batch.push({ key: key.slice(), tid: entryTid(item) });
-        last = item.slice();
+        const item = btreeItem(page, index);
+        batch.push({ key: entryKey(item).slice(), tid: entryTid(item) });
       }
+      if (batch.length > 0) last = btreeItem(page, index - 1).slice();
       block = done ? BTREE_NO_SIBLING : btreeRightLink(page);
       if (batch.length > 0) yield batch;
     }
   }
 
-  /** The leftmost leaf that can hold an entry for which `before` is false (before is true for a prefix). */
-  private async leafFor(relfile: number, before: (separator: Uint8Array) => boolean): Promise<number> {
+  /** `leafFor` from cached pages only, synchronously; undefined when one on the way is not cached. */
+  private cachedLeafFor(relfile: number, lower: KeyBound | undefined): number | undefined {
+    const meta = this.pool.peekBlock(relfile, META_BLOCK);
+    if (meta === undefined) return undefined;
+    const { root, height } = btreeMeta(meta);
+    let block = root;
+    for (let level = height - 1; level > 0; level--) {
+      const page = this.pool.peekBlock(relfile, block);
+      if (page === undefined) return undefined;
+      assert(btreeLevel(page) === level, () => `index ${relfile} block ${block} is not at level ${level}`);
+      block = internalChild(btreeItem(page, lastBeforeLower(page, lower)));
+    }
+    return block;
+  }
+
+  /** The leftmost leaf that can hold an entry satisfying `lower` (the leftmost leaf without one). */
+  private async leafFor(relfile: number, lower: KeyBound | undefined): Promise<number> {
     const { root, height } = btreeMeta(await this.pool.get(pageId(relfile, META_BLOCK)));
     let block = root;
     for (let level = height - 1; level > 0; level--) {
       const page = await this.pool.get(pageId(relfile, block));
       assert(btreeLevel(page) === level, () => `index ${relfile} block ${block} is not at level ${level}`);
-      block = internalChild(btreeItem(page, internalLastBefore(page, before)));
+      block = internalChild(btreeItem(page, lastBeforeLower(page, lower)));
     }
     return block;
   }
@@ -316,6 +331,23 @@ function checkedEntry(relfile: number, entry: IndexEntry): Uint8Array {
 }
 
 /** The first index in [0, count) where `holds` is true, `holds` being false then true. */
+/** Whether item `index`'s key (a separator's, for `internal`) is within `lower`. */
+function satisfiesLower(page: Uint8Array, index: number, internal: boolean, lower: KeyBound | undefined): boolean {
+  return lower === undefined || compareItemKeyToBound(page, index, internal, lower.key) >= (lower.inclusive ? 0 : 1);
+}
+
+/** Internal page: the last item whose separator is below `lower` (0, the minus-infinity item, when none is). */
+function lastBeforeLower(page: Uint8Array, lower: KeyBound | undefined): number {
+  let low = 1;
+  let high = btreeItemCount(page);
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (!satisfiesLower(page, mid, true, lower)) low = mid + 1;
+    else high = mid;
+  }
+  return low - 1;
+}
+
 function firstIndex(count: number, holds: (index: number) => boolean): number {
   let low = 0;
   let high = count;

@@ -147,12 +147,16 @@ export class TransactionManager {
 
   /** Loads the commit status of these xids (CLOG reads) so `isCommitted` can answer synchronously. */
   async loadStatus(xids: Iterable<number>): Promise<void> {
-    const blocks = new Set<number>();
+    let blocks: Set<number> | undefined;
     for (const xid of xids) {
       if (xid < FIRST_XID || this.status.has(xid) || this.running.has(xid)) continue;
-      blocks.add(clogLocation(xid as Xid).block);
+      const block = clogLocation(xid as Xid).block;
+      // Usually cached: then nothing is awaited (a point read calls this once per row version).
+      if (this.pool.peekBlock(CLOG_RELFILE, block) !== undefined) continue;
+      blocks ??= new Set();
+      blocks.add(block);
     }
-    await this.pool.pin([...blocks].map((b) => pageId(CLOG_RELFILE, b)));
+    if (blocks !== undefined) await this.pool.pin([...blocks].map((b) => pageId(CLOG_RELFILE, b)));
   }
 
   /** Like isCommitted, or undefined when the CLOG page is not loaded (call loadStatus). */

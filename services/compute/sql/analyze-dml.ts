@@ -1,7 +1,7 @@
 import type { DeleteStmt, InsertStmt, Node, ResTarget, UpdateStmt } from "libpg-query";
 import type { Column, Table } from "../access/database.js";
 import type { ExprContext } from "./analyze-expr.js";
-import { analyzeExpr, booleanCondition } from "./analyze-expr.js";
+import { analyzeExpr, booleanCondition, clauseContext } from "./analyze-expr.js";
 import { analyzeInsertSelect } from "./analyze-insert-select.js";
 import type { AnalyzeEnv } from "./analyze-relation.js";
 import { checkNotSystem, resolveRangeVar } from "./analyze-relation.js";
@@ -109,10 +109,10 @@ export async function analyzeUpdate(s: UpdateStmt, env: AnalyzeEnv): Promise<Upd
   if (s.returningClause !== undefined) throw notSupported("RETURNING");
   const relation = await resolveRangeVar(s.relation!, env);
   checkNotSystem(relation.table, s.relation?.location);
-  const base = { relation, params: env.params, clock: env.clock };
+  // Spelled out, not spread (see clauseContext).
+  const ctx: ExprContext = { relation, params: env.params, clock: env.clock, clause: "UPDATE" };
   const filter =
-    s.whereClause === undefined ? undefined : booleanCondition(s.whereClause, { ...base, clause: "WHERE" }, "WHERE");
-  const ctx: ExprContext = { ...base, clause: "UPDATE" };
+    s.whereClause === undefined ? undefined : booleanCondition(s.whereClause, clauseContext(ctx, "WHERE"), "WHERE");
   const seen = new Set<number>();
   const assignments = (s.targetList ?? []).map((node) => {
     const target = (node as { ResTarget: ResTarget }).ResTarget;

@@ -3,7 +3,7 @@ import type { Table } from "../access/database.js";
 import type { SqlError } from "../wire/sql-error.js";
 import type { AggregateSpec } from "./aggregate.js";
 import type { ExprContext, SubqueryAnalyzer } from "./analyze-expr.js";
-import { analyzeExpr, booleanCondition } from "./analyze-expr.js";
+import { analyzeExpr, booleanCondition, clauseContext } from "./analyze-expr.js";
 import type { StarColumn, TableLookup } from "./analyze-from.js";
 import { analyzeFrom } from "./analyze-from.js";
 import { analyzeGroupBy } from "./analyze-group.js";
@@ -58,18 +58,27 @@ function selectQuery(
     return selectQuery(node.SelectStmt, st, ns, tables);
   };
   const items: RangeItem[] = [];
-  const base = { params: st.params, subquery, sublinks, session: st.session, clock: st.clock };
-  const from = analyzeFrom(s.fromClause, { ...base, level, parent: outer, table: st.table, items });
+  const { params, session, clock } = st;
+  // Contexts are spelled out, not spread (see clauseContext).
+  const from = analyzeFrom(s.fromClause, {
+    level,
+    parent: outer,
+    params,
+    table: st.table,
+    subquery,
+    sublinks,
+    session,
+    clock,
+    items,
+  });
   const flat = namespace(level, items, from.width, outer);
-  const filter =
-    s.whereClause === undefined
-      ? undefined
-      : booleanCondition(s.whereClause, { ...base, scope: flat, clause: "WHERE" }, "WHERE");
+  const base: ExprContext = { scope: flat, params, clock, clause: "WHERE", subquery, sublinks, session };
+  const filter = s.whereClause === undefined ? undefined : booleanCondition(s.whereClause, base, "WHERE");
   const targetNodes = (s.targetList ?? []).map(targetNode);
   const keys =
     s.groupClause === undefined
       ? undefined
-      : analyzeGroupBy(s.groupClause, targetNodes, { ...base, scope: flat, clause: "GROUP BY" }, prefixWidth);
+      : analyzeGroupBy(s.groupClause, targetNodes, clauseContext(base, "GROUP BY"), prefixWidth);
   const grouping: Grouping = keys?.grouping ?? { keyColumns: [], explicit: false, ungrouped: [] };
   const keyCount = keys?.exprs.length ?? 0;
   const outputScope = namespace(level, items, keys !== undefined ? prefixWidth + keyCount : from.width, outer, {
@@ -77,18 +86,23 @@ function selectQuery(
   });
   const aggregates: AggregateSpec[] = [];
   const ctx: ExprContext = {
-    ...base,
     scope: outputScope,
+    params,
+    clock,
     clause: "SELECT",
     aggregates,
     aggregateBase: prefixWidth + keyCount,
     groupKeys: keys?.matches,
+    subquery,
+    sublinks,
+    session,
   };
   const targets = targetNodes.flatMap((t) => analyzeTarget(t, ctx, from.star, keys?.grouping));
   const having =
-    s.havingClause === undefined ? undefined : booleanCondition(s.havingClause, { ...ctx, clause: "HAVING" }, "HAVING");
+    s.havingClause === undefined ? undefined : booleanCondition(s.havingClause, clauseContext(ctx, "HAVING"), "HAVING");
   const distinct = s.distinctClause !== undefined;
-  const sort = (s.sortClause ?? []).map((n) => analyzeSortBy(n, targets, { ...ctx, clause: "ORDER BY" }, distinct));
+  const sortCtx = clauseContext(ctx, "ORDER BY");
+  const sort = (s.sortClause ?? []).map((n) => analyzeSortBy(n, targets, sortCtx, distinct));
   const grouped = keys !== undefined || having !== undefined || aggregates.length > 0;
   const ungrouped = grouping.ungrouped[0];
   if (grouped && ungrouped !== undefined) {
@@ -97,7 +111,7 @@ function selectQuery(
       : `column "${ungrouped.name}" must appear in the GROUP BY clause or be used in an aggregate function`;
     throw sqlError(Code.groupingError, message, ungrouped.location);
   }
-  const limitCtx = { params: st.params, scope: flat, clock: st.clock };
+  const limitCtx = { params, scope: flat, clock };
   return {
     kind: "select",
     from: from.node,
@@ -119,22 +133,27 @@ function selectQuery(
 /** Every table the statement names, looked up once before analysis (which does not wait). */
 async function lookupTables(root: Node, env: AnalyzeEnv): Promise<Map<string, Table | undefined>> {
   const found = new Map<string, Table | undefined>();
-  const visit = async (value: unknown): Promise<void> => {
-    if (Array.isArray(value)) {
-      for (const v of value) await visit(v);
-      return;
-    }
-    if (typeof value !== "object" || value === null) return;
-    const rv = (value as { RangeVar?: RangeVar }).RangeVar;
-    if (rv !== undefined) {
-      checkReadSchema(rv);
-      const key = tableKey(rv);
-      if (!found.has(key)) found.set(key, await env.lookupTable(rv.relname ?? ""));
-    }
-    for (const v of Object.values(value)) await visit(v);
-  };
-  await visit(root);
+  for (const rv of rangeVars(root, [])) {
+    const key = tableKey(rv);
+    if (!found.has(key)) found.set(key, await env.lookupTable(rv.relname ?? ""));
+  }
   return found;
+}
+
+/** The RangeVars of a parse tree in tree order, schemas checked: a synchronous walk (an async one costs a promise a node). */
+function rangeVars(value: unknown, out: RangeVar[]): RangeVar[] {
+  if (Array.isArray(value)) {
+    for (const v of value) rangeVars(v, out);
+    return out;
+  }
+  if (typeof value !== "object" || value === null) return out;
+  const rv = (value as { RangeVar?: RangeVar }).RangeVar;
+  if (rv !== undefined) {
+    checkReadSchema(rv);
+    out.push(rv);
+  }
+  for (const key in value) rangeVars((value as Record<string, unknown>)[key], out);
+  return out;
 }
 
 function tableKey(rv: RangeVar): string {
@@ -355,7 +374,7 @@ function limitExpr(
 ): Expr | undefined {
   if (node === undefined) return undefined;
   const location = nodeLocation(node);
-  const e = analyzeExpr(node, { ...base, clause });
+  const e = analyzeExpr(node, { params: base.params, scope: base.scope, clock: base.clock, clause });
   const type = exprType(e);
   const result = coerce(e, "int8", "implicit");
   if (result === undefined) {

@@ -219,7 +219,7 @@ export class SqlEngine implements QueryEngine, PortalHost {
    * back (a block becomes failed) and the error gets its character position.
    */
   private async call<T>(sql: string, body: () => Promise<T>): Promise<T> {
-    await this.settle();
+    if (this.pendingAbort !== undefined) await this.settle();
     this.txn.clock.startStatement();
     const cancellation = new Cancellation();
     this.cancellation = cancellation;

@@ -5,6 +5,7 @@ import { filteredRows } from "./execute.js";
 import type { Batches, Rows, SourceRuntime } from "./execute-join.js";
 import { openSource } from "./execute-join.js";
 import type { Evaluator, Value } from "./expr.js";
+import { evaluateRange } from "./index-path.js";
 import { compareValues } from "./operators.js";
 import type { Links, PlannedSortKey, Predicate, SelectPlan, SublinkPlan } from "./plan.js";
 
@@ -101,7 +102,65 @@ function prefixOf(row: readonly Datum[], width: number): readonly Datum[] {
   return row.concat(new Array<Datum>(width - row.length).fill(null));
 }
 
-export async function* selectRows(p: SelectPlan, ctx: ExecContext, outer: readonly Datum[] = NO_PREFIX): Batches {
+/** The rows of a SELECT, in batches. */
+export function selectRows(p: SelectPlan, ctx: ExecContext, outer: readonly Datum[] = NO_PREFIX): Batches {
+  return isPlainScan(p, outer) ? plainScanRows(p, ctx) : generalRows(p, ctx, outer);
+}
+
+/**
+ * One table, no subqueries, no grouping, sorting or DISTINCT: the shape of
+ * every point lookup. It runs as one generator straight over the scan, not
+ * the five stacked ones of the general path (each costs promises per batch).
+ */
+function isPlainScan(p: SelectPlan, outer: readonly Datum[]): boolean {
+  return (
+    p.table !== undefined &&
+    outer.length === 0 &&
+    p.filterLinks.length === 0 &&
+    p.projectLinks.length === 0 &&
+    p.group === undefined &&
+    p.sort.length === 0 &&
+    !p.distinct
+  );
+}
+
+/** The plain-scan path: rows are filtered, counted against OFFSET/LIMIT and projected one at a time. */
+async function* plainScanRows(p: SelectPlan, ctx: ExecContext): Batches {
+  const limit = rowCount(p.limit, "LIMIT", ctx);
+  let skip = rowCount(p.offset, "OFFSET", ctx) ?? 0;
+  if (limit === 0) return;
+  const table = p.table!;
+  const { filter, project } = p;
+  const params = ctx.params;
+  let source: AsyncIterable<readonly { readonly values: readonly Datum[] }[]>;
+  if (p.access === undefined) {
+    source = ctx.db.scan(ctx.tx(), table);
+  } else {
+    const range = evaluateRange(p.access, params);
+    if (range === undefined) return;
+    source = ctx.db.indexScan(ctx.tx(), table, p.access.index, range);
+  }
+  let left = limit ?? Number.POSITIVE_INFINITY;
+  for await (const page of source) {
+    ctx.cancel.check();
+    const out: Datum[][] = [];
+    for (const { values } of page) {
+      if (filter !== undefined && !filter(values, params)) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      const row: Datum[] = new Array(project.length);
+      for (let i = 0; i < project.length; i++) row[i] = project[i]!(values, params);
+      out.push(row);
+      if (--left <= 0) break;
+    }
+    if (out.length > 0) yield out;
+    if (left <= 0) return;
+  }
+}
+
+async function* generalRows(p: SelectPlan, ctx: ExecContext, outer: readonly Datum[]): Batches {
   const limit = rowCount(p.limit, "LIMIT", ctx);
   const offset = rowCount(p.offset, "OFFSET", ctx) ?? 0;
   if (limit === 0) return;

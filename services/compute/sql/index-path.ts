@@ -1,4 +1,4 @@
-import type { Datum, Index, KeyRange, Table } from "../access/database.js";
+import type { Datum, Index, KeyBound, KeyRange, Table } from "../access/database.js";
 import type { Evaluator, Expr } from "./expr.js";
 import { compile } from "./expr.js";
 import type { ComparisonOp } from "./operators.js";
@@ -140,14 +140,22 @@ function pathFor(
  * comparison is never true, so no row can match).
  */
 export function evaluateRange(path: IndexPath, params: readonly Datum[]): KeyRange | undefined {
-  const evaluate = (b: PlannedBound | undefined) => {
-    if (b === undefined) return { ok: true as const, bound: undefined };
-    const values = b.values.map((ev) => ev([], params));
-    if (values.includes(null)) return { ok: false as const };
-    return { ok: true as const, bound: { values, inclusive: b.inclusive } };
-  };
-  const lower = evaluate(path.lower);
-  const upper = evaluate(path.upper);
-  if (!lower.ok || !upper.ok) return undefined;
-  return { ...(lower.bound && { lower: lower.bound }), ...(upper.bound && { upper: upper.bound }) };
+  const lower = boundValues(path.lower, params);
+  const upper = boundValues(path.upper, params);
+  if (lower === null || upper === null) return undefined;
+  // One shape for every range (a spread of optional parts made a new hidden class each time).
+  return { lower, upper };
+}
+
+/** A bound's values for this execution: undefined for no bound, null when one is NULL. */
+function boundValues(b: PlannedBound | undefined, params: readonly Datum[]): KeyBound | undefined | null {
+  if (b === undefined) return undefined;
+  const values: Datum[] = new Array(b.values.length);
+  let hasNull = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = b.values[i]!([], params);
+    if (v === null) hasNull = true;
+    values[i] = v;
+  }
+  return hasNull ? null : { values, inclusive: b.inclusive };
 }

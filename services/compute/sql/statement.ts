@@ -46,21 +46,31 @@ export interface ExecutionInputs {
   readonly settings: SessionSettings;
 }
 
+/** An ExecContext; `cancel` is the session's current one (a class: a getter in an object literal is slow to make). */
+class StatementContext implements ExecContext {
+  readonly db: Database;
+  readonly tx: () => Transaction;
+  readonly params: readonly Datum[];
+
+  constructor(private readonly inputs: ExecutionInputs) {
+    this.db = inputs.db;
+    this.tx = inputs.scope.transaction;
+    this.params = inputs.params;
+  }
+
+  get cancel(): Cancellation {
+    return this.inputs.cancellation();
+  }
+}
+
 function insertTag(n: number): string {
   return `INSERT 0 ${n}`;
 }
 
 export function makeExecution(p: Plan, inputs: ExecutionInputs): Execution {
-  const { db, scope, params } = inputs;
+  const { db, scope } = inputs;
   const txn = scope.txn;
-  const ctx: ExecContext = {
-    db,
-    tx: scope.transaction,
-    params,
-    get cancel() {
-      return inputs.cancellation();
-    },
-  };
+  const ctx = new StatementContext(inputs);
   const write = (command: string, run: (out: RowSink) => Promise<string>): Execution =>
     new CommandExecution(async (out) => {
       if (txn.readOnly) {
