@@ -11,9 +11,9 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { readLockHolder } from "../services/local/writer-lock.js";
 import { TEST_PASSWORD, sleep, startLocalCluster, waitFor } from "../test/support/local-cluster.js";
+import { firstServed } from "./pgbench-run.js";
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -32,22 +32,6 @@ function pgbench(port: number, args: readonly string[]): Promise<void> {
       () => resolve(), // a load cut by the kill exits non-zero: expected
     );
   });
-}
-
-async function firstServed(url: string): Promise<number> {
-  for (;;) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.query("select count(*) from pgbench_branches");
-      return performance.now();
-    } catch {
-      await sleep(5);
-    } finally {
-      await client.end().catch(() => {});
-    }
-  }
 }
 
 const cluster = await startLocalCluster({ compute: true, computes: 2 });

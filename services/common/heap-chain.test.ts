@@ -12,18 +12,10 @@ import {
   heapTupleData,
   heapTupleHeader,
 } from "./heap-page.js";
-import { type Xid, pageId } from "./ids.js";
-import { INVALID_LSN, lsn } from "./lsn.js";
-import { PageKind, pageLsn } from "./page.js";
-import { type LogRecord, RecordKind, decodeRecords, encodeRecords } from "./record.js";
-import {
-  heapHotUpdatePayload,
-  heapInsertPayload,
-  heapPrunePayload,
-  heapSetXmaxPayload,
-  pageInitPayload,
-  redo,
-} from "./redo.js";
+import type { Xid } from "./ids.js";
+import { RecordKind, decodeRecords, encodeRecords } from "./record.js";
+import { heapHotUpdatePayload, heapInsertPayload, heapPrunePayload, heapSetXmaxPayload, redo } from "./redo.js";
+import { HeapPageWriter } from "./testing/heap-page-writer.js";
 
 /**
  * HOT chains against a model of transactions: random inserts, HOT updates
@@ -33,34 +25,11 @@ import {
  * can still exist sees through any root, must free exactly the tuples it
  * says, and storage's redo of the same records must give the same page.
  */
-const PAGE = pageId(16384, 0);
 type Status = "committed" | "aborted" | "running";
 
-class Model {
-  page: Uint8Array;
-  readonly records: LogRecord[] = [];
+class Model extends HeapPageWriter {
   readonly status = new Map<number, Status>([[0, "committed"]]);
   nextXid = 3;
-
-  constructor() {
-    this.page = this.apply(RecordKind.PageInit, pageInitPayload(PageKind.Heap), null);
-  }
-
-  apply(kind: RecordKind, payload: Uint8Array, page: Uint8Array | null = this.page): Uint8Array {
-    const prev = page === null ? INVALID_LSN : pageLsn(page);
-    const record: LogRecord = {
-      lsn: lsn(this.records.length + 1),
-      pageId: PAGE,
-      prevLsnOfPage: prev,
-      prevLsnOfGroup: INVALID_LSN,
-      kind,
-      endsMtr: true,
-      payload,
-    };
-    this.records.push(record);
-    this.page = redo(page, record);
-    return this.page;
-  }
 
   xid(status: Status): number {
     const xid = this.nextXid++;

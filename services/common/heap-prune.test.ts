@@ -13,43 +13,13 @@ import {
   heapTupleHeader,
 } from "./heap-page.js";
 import { type Xid, pageId } from "./ids.js";
-import { INVALID_LSN, lsn } from "./lsn.js";
-import { PageKind, pageLsn } from "./page.js";
-import { type LogRecord, RecordKind, decodeRecords, encodeRecords } from "./record.js";
-import {
-  heapInsertPayload,
-  heapMultiInsertPayload,
-  heapPrunePayload,
-  heapSetXmaxPayload,
-  pageInitPayload,
-  redo,
-} from "./redo.js";
+import { RecordKind, decodeRecords, encodeRecords } from "./record.js";
+import { heapInsertPayload, heapMultiInsertPayload, heapPrunePayload, heapSetXmaxPayload, redo } from "./redo.js";
+import { HeapPageWriter } from "./testing/heap-page-writer.js";
 
-const PAGE = pageId(16384, 3);
-
-/** Builds records against a page the only allowed way: make the record, apply redo. */
-class Writer {
-  page: Uint8Array;
-  readonly records: LogRecord[] = [];
-
+class Writer extends HeapPageWriter {
   constructor() {
-    this.page = this.apply(RecordKind.PageInit, pageInitPayload(PageKind.Heap), null);
-  }
-
-  apply(kind: RecordKind, payload: Uint8Array, page: Uint8Array | null = this.page): Uint8Array {
-    const prev = page === null ? INVALID_LSN : pageLsn(page);
-    const record: LogRecord = {
-      lsn: lsn(this.records.length + 1),
-      pageId: PAGE,
-      prevLsnOfPage: prev,
-      prevLsnOfGroup: INVALID_LSN,
-      kind,
-      endsMtr: true,
-      payload,
-    };
-    this.records.push(record);
-    this.page = redo(page, record);
-    return this.page;
+    super(pageId(16384, 3));
   }
 }
 
