@@ -63,12 +63,24 @@ function decodeMeta(value: Uint8Array): NodeMeta {
   return m;
 }
 
+/**
+ * LevelDB's memtable (its default is 4 MiB). A larger one means fewer level-0
+ * files and less compaction work competing with the synced appends: TPC-B at
+ * scale 10, c8, went from 227–249 to 276–290 TPS and the synced write from
+ * 2.28–2.34 to 1.89–1.99 ms mean (two fresh runs each way, same machine).
+ */
+const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+
 /** The node's LevelDB: binary keys (keys.ts), every value verified on read. */
 export class Store {
   private constructor(private readonly db: Level<Uint8Array, Uint8Array>) {}
 
   static async open(dir: string): Promise<Store> {
-    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+    const db = new Level<Uint8Array, Uint8Array>(dir, {
+      keyEncoding: "view",
+      valueEncoding: "view",
+      writeBufferSize: WRITE_BUFFER_BYTES,
+    });
     await db.open();
     return new Store(db);
   }
