@@ -1,14 +1,11 @@
-import { appendFileSync } from "node:fs";
-import { isDeepStrictEqual } from "node:util";
-import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Statement } from "../../../test/support/sql-differential.js";
-import { runScript } from "../../../test/support/sql-differential.js";
-import type { VanillaPostgres } from "../../../test/support/vanilla-postgres.js";
-import { postgresBinDir, startVanillaPostgres } from "../../../test/support/vanilla-postgres.js";
-import { WireServer } from "../wire/server.js";
-import { createSqlSessionFactory } from "./session-factory.js";
-import { MemoryDatabase } from "./testing/memory-database.js";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import {
+  type DifferentialPair,
+  type Statement,
+  expectSameOutcomes,
+  startDifferentialPair,
+} from "../../../test/support/sql-differential.js";
+import { postgresBinDir } from "../../../test/support/vanilla-postgres.js";
 
 /**
  * Differential, for queries over several relations: joins (inner, outer,
@@ -20,27 +17,15 @@ import { MemoryDatabase } from "./testing/memory-database.js";
  * PostgreSQL is not installed.
  */
 
-const PASSWORD = "differential";
 const installed = postgresBinDir() !== undefined;
-let server: WireServer;
-let vanilla: VanillaPostgres;
+let pair: DifferentialPair;
 
 beforeAll(async () => {
-  if (!installed) return;
-  [server, vanilla] = await Promise.all([
-    WireServer.start({
-      port: 0,
-      password: PASSWORD,
-      log: pino({ level: "silent" }),
-      factory: createSqlSessionFactory(new MemoryDatabase()),
-    }),
-    startVanillaPostgres(),
-  ]);
+  if (installed) pair = await startDifferentialPair();
 }, 60_000);
 
 afterAll(async () => {
-  await vanilla?.stop();
-  await server?.close();
+  await pair?.stop();
 });
 
 const SETUP = [
@@ -191,20 +176,8 @@ const EXTENDED: readonly Statement[] = [
   ["select a.id, l.c from a, lateral (select count(*) + $1 as c from b where b.a_id = a.id) l order by 1", [100]],
 ];
 
-async function compare(script: readonly Statement[]): Promise<void> {
-  const ours = await runScript(
-    { host: "127.0.0.1", port: server.port, user: "postgres", password: PASSWORD, database: "postgres" },
-    script,
-  );
-  const theirs = await runScript({ connectionString: vanilla.url }, script);
-  // Every difference at once, not only the first.
-  const differences = script.flatMap((sql, i) =>
-    isDeepStrictEqual(ours[i], theirs[i]) ? [] : [{ sql, ours: ours[i], theirs: theirs[i] }],
-  );
-  if (process.env.DIFF_OUT !== undefined && differences.length > 0) {
-    appendFileSync(process.env.DIFF_OUT, `${differences.map((d) => JSON.stringify(d)).join("\n")}\n`);
-  }
-  expect(differences).toEqual([]);
+function compare(script: readonly Statement[]): Promise<void> {
+  return expectSameOutcomes(pair, script);
 }
 
 describe.skipIf(!installed)("differential against PostgreSQL: several relations", () => {

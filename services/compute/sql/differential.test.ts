@@ -1,14 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
-import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WireServer } from "../wire/server.js";
-import { createSqlSessionFactory } from "./session-factory.js";
-import { MemoryDatabase } from "./testing/memory-database.js";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import {
+  type DifferentialPair,
+  type Statement,
+  expectSameOutcomes,
+  startDifferentialPair,
+} from "../../../test/support/sql-differential.js";
+import { postgresBinDir } from "../../../test/support/vanilla-postgres.js";
 
 /**
  * Differential: one script through node-postgres against the SQL engine (over
@@ -18,109 +15,16 @@ import { MemoryDatabase } from "./testing/memory-database.js";
  * Skipped where PostgreSQL is not installed.
  */
 
-const PASSWORD = "differential";
-let server: WireServer;
-let vanilla: { url: string; stop(): void };
-
-function postgresBinDir(): string | undefined {
-  const root = "/usr/lib/postgresql";
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, "bin", "pg_ctl")));
-  versions.sort((a, b) => Number(b) - Number(a));
-  return versions[0] === undefined ? undefined : join(root, versions[0], "bin");
-}
-
-const bin = postgresBinDir();
-const installed = bin !== undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-/** PostgreSQL under pg_ctl (as the postgres user when we are root: it refuses root), C locale, UTF8. */
-async function startPostgres(): Promise<{ url: string; stop(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), "sediment-sql-diff-"));
-  const data = join(dir, "data");
-  const asRoot = process.getuid?.() === 0;
-  const run = (command: string, args: string[]): void => {
-    const [cmd, cmdArgs] = asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
-    execFileSync(cmd, cmdArgs, { stdio: "ignore" });
-  };
-  if (asRoot) {
-    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim());
-    chownSync(dir, id("-u"), id("-g"));
-  }
-  run(join(bin!, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"]);
-  const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`;
-  run(join(bin!, "pg_ctl"), ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "start"]);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    stop() {
-      run(join(bin!, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+const installed = postgresBinDir() !== undefined;
+let pair: DifferentialPair;
 
 beforeAll(async () => {
-  if (!installed) return;
-  [server, vanilla] = await Promise.all([
-    WireServer.start({
-      port: 0,
-      password: PASSWORD,
-      log: pino({ level: "silent" }),
-      factory: createSqlSessionFactory(new MemoryDatabase()),
-    }),
-    startPostgres(),
-  ]);
+  if (installed) pair = await startDifferentialPair();
 }, 60_000);
 
 afterAll(async () => {
-  vanilla?.stop();
-  await server?.close();
+  await pair?.stop();
 });
-
-type Outcome = { results: unknown[]; notices: string[] } | { error: unknown; notices: string[] };
-
-type Statement = string | readonly [string, readonly unknown[]];
-
-async function runScript(config: pg.ClientConfig, script: readonly Statement[]): Promise<Outcome[]> {
-  const client = new pg.Client({ ...config, types: { getTypeParser: () => (v: string) => v } });
-  const notices: string[] = [];
-  client.on("notice", (n) => notices.push(`${n.severity} ${n.code} ${n.message}`));
-  await client.connect();
-  const out: Outcome[] = [];
-  try {
-    for (const statement of script) {
-      notices.length = 0;
-      const [text, values] = typeof statement === "string" ? [statement, undefined] : statement;
-      try {
-        const r = await client.query({ text, values: values as unknown[] | undefined, rowMode: "array" });
-        const results = ([r].flat() as pg.QueryResult[]).map((x) => ({
-          command: x.command,
-          rowCount: x.rowCount,
-          fields: x.fields.map((f) => `${f.name}:${f.dataTypeID}`),
-          rows: x.rows,
-        }));
-        out.push({ results, notices: [...notices] });
-      } catch (err) {
-        const e = err as { code?: string; message: string; position?: string; detail?: string };
-        out.push({ error: [e.code, e.message, e.position, e.detail], notices: [...notices] });
-      }
-    }
-  } finally {
-    await client.end();
-  }
-  return out;
-}
 
 const SCRIPT = [
   "create table t (a int not null, b bigint, c text, d boolean)",
@@ -257,25 +161,15 @@ const EXTENDED: readonly Statement[] = [
 ];
 
 describe.skipIf(!installed)("differential against PostgreSQL", () => {
-  it("runs parameterized statements (extended protocol) as PostgreSQL does", async () => {
-    const ours = await runScript(
-      { host: "127.0.0.1", port: server.port, user: "postgres", password: PASSWORD, database: "postgres" },
-      EXTENDED,
-    );
-    const theirs = await runScript({ connectionString: vanilla.url }, EXTENDED);
-    for (let i = 0; i < EXTENDED.length; i++) {
-      expect({ statement: EXTENDED[i], ...ours[i] }).toEqual({ statement: EXTENDED[i], ...theirs[i] });
-    }
-  }, 60_000);
+  it(
+    "runs parameterized statements (extended protocol) as PostgreSQL does",
+    () => expectSameOutcomes(pair, EXTENDED),
+    60_000,
+  );
 
-  it("prints, tags and fails every statement of the script as PostgreSQL does", async () => {
-    const ours = await runScript(
-      { host: "127.0.0.1", port: server.port, user: "postgres", password: PASSWORD, database: "postgres" },
-      SCRIPT,
-    );
-    const theirs = await runScript({ connectionString: vanilla.url }, SCRIPT);
-    for (let i = 0; i < SCRIPT.length; i++) {
-      expect({ sql: SCRIPT[i], ...ours[i] }).toEqual({ sql: SCRIPT[i], ...theirs[i] });
-    }
-  }, 60_000);
+  it(
+    "prints, tags and fails every statement of the script as PostgreSQL does",
+    () => expectSameOutcomes(pair, SCRIPT),
+    60_000,
+  );
 });

@@ -1,10 +1,7 @@
 import pg from "pg";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type VanillaPostgres, postgresBinDir, startVanillaPostgres } from "../../../test/support/vanilla-postgres.js";
-import { WireServer } from "../wire/server.js";
-import { createSqlSessionFactory } from "./session-factory.js";
-import { MemoryDatabase } from "./testing/memory-database.js";
+import { type DifferentialPair, startDifferentialPair } from "../../../test/support/sql-differential.js";
+import { postgresBinDir } from "../../../test/support/vanilla-postgres.js";
 
 /**
  * Differential, for the column types beyond int/bigint/text/boolean:
@@ -16,27 +13,15 @@ import { MemoryDatabase } from "./testing/memory-database.js";
  * depends on the clock compare only what is stable.
  */
 
-const PASSWORD = "differential";
 const installed = postgresBinDir() !== undefined;
-let server: WireServer;
-let vanilla: VanillaPostgres;
+let pair: DifferentialPair;
 
 beforeAll(async () => {
-  if (!installed) return;
-  [server, vanilla] = await Promise.all([
-    WireServer.start({
-      port: 0,
-      password: PASSWORD,
-      log: pino({ level: "silent" }),
-      factory: createSqlSessionFactory(new MemoryDatabase()),
-    }),
-    startVanillaPostgres({ TimeZone: "UTC" }),
-  ]);
+  if (installed) pair = await startDifferentialPair({ TimeZone: "UTC" });
 }, 60_000);
 
 afterAll(async () => {
-  await vanilla?.stop();
-  await server?.close();
+  await pair?.stop();
 });
 
 type Statement = string | readonly [string, readonly unknown[]];
@@ -218,14 +203,6 @@ const EXTENDED: readonly Statement[] = [
 ];
 
 describe.skipIf(!installed)("differential against PostgreSQL: column types", () => {
-  const config = () => ({
-    host: "127.0.0.1",
-    port: server.port,
-    user: "postgres",
-    password: PASSWORD,
-    database: "postgres",
-  });
-
   it.each([
     ["pgbench", PGBENCH],
     ["character", CHARACTER],
@@ -236,8 +213,8 @@ describe.skipIf(!installed)("differential against PostgreSQL: column types", () 
   ] as const)(
     "%s statements behave as in PostgreSQL",
     async (_name, script) => {
-      const ours = await runScript(config(), script);
-      const theirs = await runScript({ connectionString: vanilla.url }, script);
+      const ours = await runScript(pair.ours, script);
+      const theirs = await runScript(pair.theirs, script);
       const differing = script.flatMap((sql, i) =>
         JSON.stringify(ours[i]) === JSON.stringify(theirs[i]) ? [] : [{ sql, ours: ours[i], theirs: theirs[i] }],
       );
@@ -255,8 +232,8 @@ describe.skipIf(!installed)("differential against PostgreSQL: column types", () 
         [],
       ],
     ];
-    const ours = await runScript(config(), script, true);
-    const theirs = await runScript({ connectionString: vanilla.url }, script, true);
+    const ours = await runScript(pair.ours, script, true);
+    const theirs = await runScript(pair.theirs, script, true);
     expect(ours).toEqual(theirs);
   }, 60_000);
 });
