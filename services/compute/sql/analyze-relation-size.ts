@@ -1,8 +1,9 @@
 import type { SelectStmt } from "libpg-query";
 import { type AnalyzeEnv, lookupQualified } from "./analyze-relation.js";
 import { Code, notSupported, sqlError } from "./errors.js";
-import { nodeLocation, stringList } from "./nodes.js";
+import { nodeLocation } from "./nodes.js";
 import type { RelationSizeQuery } from "./query.js";
+import { statementCall } from "./statement-call.js";
 
 /**
  * `SELECT pg_relation_size('table') [AS name]` and nothing else; undefined
@@ -12,21 +13,9 @@ import type { RelationSizeQuery } from "./query.js";
  * optionally qualified by its schema.
  */
 export async function relationSizeQuery(s: SelectStmt, env: AnalyzeEnv): Promise<RelationSizeQuery | undefined> {
-  const targets = s.targetList ?? [];
-  const only = targets.length === 1 ? targets[0] : undefined;
-  const target = only !== undefined && "ResTarget" in only ? only.ResTarget : undefined;
-  const call = target?.val !== undefined && "FuncCall" in target.val ? target.val.FuncCall : undefined;
-  const names = stringList(call?.funcname) ?? [];
-  const isSize = names[names.length - 1] === "pg_relation_size" && (names.length === 1 || names[0] === "pg_catalog");
-  if (call === undefined || !isSize) return undefined;
-  const location = call.location ?? -1;
-  const plain =
-    s.fromClause === undefined &&
-    s.whereClause === undefined &&
-    s.sortClause === undefined &&
-    s.limitCount === undefined &&
-    s.limitOffset === undefined &&
-    (s.op === undefined || s.op === "SETOP_NONE");
+  const found = statementCall(s, "pg_relation_size");
+  if (found === undefined) return undefined;
+  const { call, plain, location } = found;
   const args = call.args ?? [];
   const arg = args.length === 1 ? args[0]! : undefined;
   const literal = arg !== undefined && "A_Const" in arg ? arg.A_Const.sval?.sval : undefined;
@@ -39,5 +28,5 @@ export async function relationSizeQuery(s: SelectStmt, env: AnalyzeEnv): Promise
   if (table === undefined) {
     throw sqlError(Code.undefinedTable, `relation "${literal}" does not exist`, nodeLocation(arg!));
   }
-  return { kind: "relation-size", name: target?.name ?? "pg_relation_size", table };
+  return { kind: "relation-size", name: found.alias ?? "pg_relation_size", table };
 }

@@ -30,6 +30,7 @@ import type {
   Query,
   SleepQuery,
 } from "./query.js";
+import { statementCall } from "./statement-call.js";
 import { checkStorageParameters } from "./storage-parameters.js";
 import { isNumericType, typeDisplay } from "./types.js";
 
@@ -104,26 +105,14 @@ export function isTransactionExit(node: Node): boolean {
 
 /** `SELECT pg_sleep(x) [AS name]` and nothing else; undefined if the statement is not that. */
 function sleepQuery(s: SelectStmt, env: AnalyzeEnv): SleepQuery | undefined {
-  const targets = s.targetList ?? [];
-  const only = targets.length === 1 ? targets[0] : undefined;
-  const target = only !== undefined && "ResTarget" in only ? only.ResTarget : undefined;
-  const call = target?.val !== undefined && "FuncCall" in target.val ? target.val.FuncCall : undefined;
-  const names = stringList(call?.funcname) ?? [];
-  const isSleep = names[names.length - 1] === "pg_sleep" && (names.length === 1 || names[0] === "pg_catalog");
-  if (call === undefined || !isSleep) return undefined;
-  const plain =
-    s.fromClause === undefined &&
-    s.whereClause === undefined &&
-    s.sortClause === undefined &&
-    s.limitCount === undefined &&
-    s.limitOffset === undefined &&
-    (s.op === undefined || s.op === "SETOP_NONE");
-  const location = call.location ?? -1;
+  const found = statementCall(s, "pg_sleep");
+  if (found === undefined) return undefined;
+  const { call, plain, location } = found;
   if (!plain) throw notSupported("pg_sleep() other than as SELECT pg_sleep(seconds)", location);
   const args = call.args ?? [];
   if (args.length !== 1 || call.agg_star === true) throw notSupported("this pg_sleep() call", location);
   const arg = args[0]!;
-  const name = target?.name ?? "pg_sleep";
+  const name = found.alias ?? "pg_sleep";
   const literal = "A_Const" in arg ? (arg.A_Const.fval?.fval ?? arg.A_Const.sval?.sval) : undefined;
   if (literal !== undefined) {
     // pg_sleep takes float8: the one place a fractional number is accepted.
